@@ -1,0 +1,70 @@
+"""DRF authentication: API keys (``Bearer pt_live_…``/``pt_test_…`` or ``X-API-Key``) and
+JWT access tokens. Both resolve to a user with its merchant in one query."""
+
+from typing import Any
+
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from .models import ApiKey, User
+from .services import LIVE_PREFIX, TEST_PREFIX, api_key_touch, hash_api_key
+
+
+def bearer_token(request: Request) -> str | None:
+    parts = get_authorization_header(request).split()
+    if len(parts) == 2 and parts[0].lower() == b"bearer":
+        return parts[1].decode("latin-1")
+    return None
+
+
+def api_key_resolve(raw_key: str) -> ApiKey | None:
+    key = (
+        ApiKey.objects.select_related("merchant", "created_by", "created_by__merchant")
+        .filter(key_hash=hash_api_key(raw_key))
+        .first()
+    )
+    if key is None or not key.is_usable(timezone.now()) or not key.created_by.is_active:
+        return None
+    return key
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    def authenticate(self, request: Request) -> tuple[User, ApiKey] | None:
+        raw = request.META.get("HTTP_X_API_KEY") or bearer_token(request)
+        if not raw or not raw.startswith((LIVE_PREFIX, TEST_PREFIX)):
+            return None
+        key = api_key_resolve(raw)
+        if key is None:
+            raise exceptions.AuthenticationFailed("The API key is invalid, expired or revoked.")
+        api_key_touch(api_key=key)
+        user = key.created_by
+        user.merchant = key.merchant
+        return user, key
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+
+class AccessTokenAuthentication(JWTAuthentication):
+    def authenticate(self, request: Request) -> tuple[User, Any] | None:  # type: ignore[override]
+        raw = bearer_token(request)
+        if raw is None:
+            return None
+        try:
+            validated = self.get_validated_token(raw.encode())
+        except (InvalidToken, TokenError) as exc:
+            raise exceptions.AuthenticationFailed(
+                "The access token is invalid or expired."
+            ) from exc
+        user = (
+            User.objects.select_related("merchant")
+            .filter(pk=validated.get("user_id"), is_active=True)
+            .first()
+        )
+        if user is None:
+            raise exceptions.AuthenticationFailed("The access token's user no longer exists.")
+        return user, validated

@@ -1,0 +1,47 @@
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+
+class EntryKind(models.TextChoices):
+    PAYMENT_IN = "payment_in", "Pagamento recebido"
+    REFUND_OUT = "refund_out", "Devolução"
+    PAYOUT_OUT = "payout_out", "Pagamento enviado"
+    SPLIT_OUT = "split_out", "Repasse de split"
+
+
+class LedgerEntry(models.Model):
+    """Append-only money movement of a merchant, in signed centavos (credit > 0, debit < 0).
+
+    Written in the same transaction as the movement it records; ``(kind, reference_id)`` is
+    unique, so a replayed movement cannot be booked twice."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    merchant = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    kind = models.CharField(max_length=20, choices=EntryKind.choices)
+    amount_cents = models.BigIntegerField()
+    reference_id = models.UUIDField(help_text="The charge, refund or payout that moved money.")
+    charge = models.ForeignKey(
+        "charges.Charge",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+    )
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "lançamento"
+        verbose_name_plural = "lançamentos"
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "reference_id"], name="ledger_unique_movement")
+        ]
+        indexes = [models.Index(fields=["merchant", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.amount_cents / 100:.2f}"

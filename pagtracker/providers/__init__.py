@@ -1,0 +1,3 @@
+from .base import PixProvider, ProviderCharge, ProviderRefund, provider_for
+
+__all__ = ["PixProvider", "ProviderCharge", "ProviderRefund", "provider_for"]

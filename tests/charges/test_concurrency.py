@@ -1,0 +1,131 @@
+"""Real concurrency: threads with their own database connections (PostgreSQL in CI's second
+run, SQLite in the first)."""
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connections
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from charges import services
+from charges.models import Charge, PaymentNotification, Refund
+from pagtracker.errors import DomainError
+from pagtracker.ledger.models import LedgerEntry
+from pagtracker.ledger.services import balance_cents
+from pagtracker.pix.ids import new_end_to_end_id
+
+
+def run_concurrently(count: int, work: Callable[[int], Any]) -> list[Any]:
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as exc:  # collected and asserted on by the test
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def paid_charge(merchant, amount_cents: int) -> Charge:
+    charge = services.charge_create(merchant=merchant.merchant, amount_cents=amount_cents)
+    services.charge_payment_confirm(
+        txid=charge.txid,
+        end_to_end_id=new_end_to_end_id(),
+        amount_cents=amount_cents,
+        source="test",
+    )
+    charge.refresh_from_db()
+    return charge
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_confirmations_apply_once(merchant):
+    charge = services.charge_create(merchant=merchant.merchant, amount_cents=10_000)
+    e2e_ids = [new_end_to_end_id() for _ in range(10)]
+    results = run_concurrently(
+        10,
+        lambda i: services.charge_payment_confirm(
+            txid=charge.txid, end_to_end_id=e2e_ids[i], amount_cents=10_000, source="race"
+        ),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert sum(1 for r in results if r.applied) == 1
+    assert PaymentNotification.objects.filter(outcome="applied").count() == 1
+    assert PaymentNotification.objects.filter(outcome="not_payable").count() == 9
+    assert LedgerEntry.objects.filter(kind="payment_in").count() == 1
+    assert balance_cents(merchant_id=merchant.merchant_id) == 10_000
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_notification_delivered_concurrently_is_one(merchant):
+    charge = services.charge_create(merchant=merchant.merchant, amount_cents=500)
+    e2e = new_end_to_end_id()
+    results = run_concurrently(
+        8,
+        lambda i: services.charge_payment_confirm(
+            txid=charge.txid, end_to_end_id=e2e, amount_cents=500, source="replay"
+        ),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert PaymentNotification.objects.count() == 1
+    assert sum(1 for r in results if not r.duplicate) == 1
+    assert balance_cents(merchant_id=merchant.merchant_id) == 500
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_refunds_never_exceed_the_paid_amount(merchant):
+    charge = paid_charge(merchant, 5_000)
+    results = run_concurrently(
+        10,
+        lambda i: services.charge_refund(
+            merchant_id=merchant.merchant_id, charge_id=charge.pk, amount_cents=1_000
+        ),
+    )
+    succeeded = [r for r in results if isinstance(r, Refund)]
+    refused = [r for r in results if isinstance(r, DomainError)]
+    assert len(succeeded) == 5 and len(refused) == 5, results
+    charge.refresh_from_db()
+    assert charge.refunded_cents == 5_000 and charge.status == "reembolsado"
+    assert balance_cents(merchant_id=merchant.merchant_id) == 0
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    paid=st.integers(min_value=1, max_value=1_000_000),
+    attempts=st.lists(
+        st.one_of(st.none(), st.integers(min_value=-5, max_value=1_200_000)), min_size=1, max_size=8
+    ),
+)
+@pytest.mark.django_db
+def test_property_refunds_never_exceed_what_was_paid(make_merchant, paid, attempts):
+    user = make_merchant()
+    charge = paid_charge(user, paid)
+    refunded = 0
+    for amount in attempts:
+        try:
+            refund = services.charge_refund(
+                merchant_id=user.merchant_id, charge_id=charge.pk, amount_cents=amount
+            )
+            refunded += refund.amount_cents
+        except DomainError:
+            pass
+        assert refunded <= paid
+    charge.refresh_from_db()
+    assert charge.refunded_cents == refunded
+    assert charge.status == ("reembolsado" if refunded == paid else "pago")
+    assert balance_cents(merchant_id=user.merchant_id) == paid - refunded
