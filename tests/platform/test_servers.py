@@ -26,12 +26,8 @@ def get(url: str, token: str) -> tuple[int, Message]:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs REDIS_URL (CI's second run)")
 def test_rate_limit_holds_across_two_server_processes(make_merchant, api_key_for, start_server):
-    from django.conf import settings
-
-    prefix = settings.CACHES["default"]["KEY_PREFIX"]
     raw = api_key_for(make_merchant(plano="basico"))
-    env = {"CACHE_KEY_PREFIX": prefix}
-    one, two = start_server(extra_env=env), start_server(extra_env=env)
+    one, two = start_server(), start_server()
     statuses = []
     for i in range(70):
         server = one if i % 2 == 0 else two
