@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from .authcache import auth_cache_get, auth_cache_set
 from .models import ApiKey, User
 from .services import LIVE_PREFIX, TEST_PREFIX, api_key_touch, hash_api_key
 
@@ -22,11 +23,18 @@ def bearer_token(request: Request) -> str | None:
 
 
 def api_key_resolve(raw_key: str) -> ApiKey | None:
-    key = (
-        ApiKey.objects.select_related("merchant", "created_by", "created_by__merchant")
-        .filter(key_hash=hash_api_key(raw_key))
-        .first()
-    )
+    """The usable key for ``raw_key`` with its merchant and user, or None."""
+    key_hash = hash_api_key(raw_key)
+    key: ApiKey | None = auth_cache_get(f"key:{key_hash}")
+    if key is None:
+        rows = (
+            ApiKey.objects.select_related("merchant", "created_by")
+            .filter(key_hash=key_hash)
+            .order_by()[:1]
+        )
+        key = next(iter(rows), None)
+        if key is not None:
+            auth_cache_set(f"key:{key_hash}", key)
     if key is None or not key.is_usable(timezone.now()) or not key.created_by.is_active:
         return None
     return key
@@ -60,11 +68,13 @@ class AccessTokenAuthentication(JWTAuthentication):
             raise exceptions.AuthenticationFailed(
                 "The access token is invalid or expired."
             ) from exc
-        user = (
-            User.objects.select_related("merchant")
-            .filter(pk=validated.get("user_id"), is_active=True)
-            .first()
-        )
+        user_id = validated.get("user_id")
+        user = auth_cache_get(f"user:{user_id}")
+        if user is None:
+            rows = User.objects.select_related("merchant").filter(pk=user_id, is_active=True)
+            user = next(iter(rows.order_by()[:1]), None)
+            if user is not None:
+                auth_cache_set(f"user:{user_id}", user)
         if user is None:
             raise exceptions.AuthenticationFailed("The access token's user no longer exists.")
         return user, validated

@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from pagtracker.errors import AlreadyExists, InvalidInput, NotFound
 from pagtracker.pix.errors import PixError
 from pagtracker.pix.keys import canonicalize_pix_key
 
+from .authcache import auth_cache_clear
 from .models import ApiKey, Merchant, Plan, ProviderName, PspCredential, User
 
 LIVE_PREFIX = "pt_live_"
@@ -124,15 +126,23 @@ def api_key_revoke(*, merchant_id: Any, api_key_id: Any) -> ApiKey:
     if key is None:
         raise NotFound("API key not found.")
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    auth_cache_clear()
     key.refresh_from_db()
     return key
 
 
+_last_touch: dict[Any, float] = {}
+
+
 def api_key_touch(*, api_key: ApiKey) -> None:
-    """Record use at most once a minute per key, so authentication does not write per request."""
+    """Record use at most once a minute per key and process, so authentication does not
+    write on every request."""
     now = timezone.now()
     if api_key.last_used_at and now - api_key.last_used_at < timedelta(seconds=60):
         return
+    if time.monotonic() - _last_touch.get(api_key.pk, -1e9) < 60:
+        return
+    _last_touch[api_key.pk] = time.monotonic()
     ApiKey.objects.filter(pk=api_key.pk).filter(
         Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(seconds=60))
     ).update(last_used_at=now)

@@ -140,3 +140,25 @@ def test_admin_charges_are_scoped_searchable_and_actions_use_services(
     assert Charge.objects.get(pk=mine["id"]).status == "cancelado"
     assert Charge.objects.get(pk=theirs["id"]).status == "pendente"
     assert ChargeEvent.objects.filter(charge_id=mine["id"], type="canceled").exists()
+
+
+def test_merchant_staff_create_sandbox_wallets_in_the_admin(make_merchant):
+    from django.contrib.auth.hashers import check_password
+
+    from charges.models import SandboxWallet
+
+    owner, other = make_merchant(), make_merchant()
+    admin = Client()
+    admin.force_login(owner)
+    response = admin.post("/admin/charges/sandboxwallet/add/", {
+        "merchant": str(other.merchant_id),  # ignored: staff only ever write to their merchant
+        "holder_name": "Cliente Teste", "card_number": "4111111111111111",
+        "balance_cents": "50000", "pin_limit_cents": "-1", "new_pin": "4321",
+    })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    wallet = SandboxWallet.objects.get()
+    assert wallet.merchant_id == owner.merchant_id
+    assert check_password("4321", wallet.pin) and wallet.pin != "4321"
+    other_admin = Client()
+    other_admin.force_login(other)
+    assert "Cliente Teste" not in other_admin.get("/admin/charges/sandboxwallet/").content.decode()
