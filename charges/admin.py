@@ -5,26 +5,12 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from pagtracker.accounts.scoping import MerchantScopedAdmin, merchant_staff_id
+from pagtracker.accounts.scoping import MerchantScopedAdmin, ReadOnlyInline, merchant_staff_id
 from pagtracker.errors import DomainError
 from pagtracker.ledger.models import LedgerEntry
 
 from . import services
 from .models import Charge, ChargeEvent, PaymentNotification, Refund, SandboxWallet
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
 
 
 class RefundInline(ReadOnlyInline):

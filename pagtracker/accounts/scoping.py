@@ -98,3 +98,19 @@ class MerchantScopedAdmin(admin.ModelAdmin):
         if merchant_id is not None and self.merchant_field == "merchant":
             obj.merchant_id = merchant_id
         super().save_model(request, obj, form, change)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """History shown on a parent's page (events, attempts, ledger entries): never edited."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return True
