@@ -129,7 +129,9 @@ class SandboxPayView(APIView):
     def post(self, request: Request, charge_id: str) -> Response:
         serializer = SandboxPaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        charge = selectors.charge_get(merchant_id=request.user.merchant_id, charge_id=charge_id)
+        charge = selectors.charge_get(
+            merchant_id=request.user.merchant_id, charge_id=charge_id, light=True
+        )
         if charge.provider != "sandbox":
             raise InvalidState("Only sandbox charges can be paid by the sandbox bank.")
         amount = serializer.validated_data.get("valor") or charge.amount_cents
@@ -155,8 +157,11 @@ class SandboxPayView(APIView):
                 "and cannot be paid; the payment was recorded and not applied.",
                 details={"end_to_end_id": [result.notification.end_to_end_id]},
             )
-        charge.refresh_from_db()
-        data = ChargeOutputSerializer(charge, context={"request": request}).data
+        # The service returns the charge it locked and wrote: no second read.
+        paid = result.charge or selectors.charge_get(
+            merchant_id=request.user.merchant_id, charge_id=charge_id
+        )
+        data = ChargeOutputSerializer(paid, context={"request": request}).data
         return ok(
             data,
             meta={"end_to_end_id": result.notification.end_to_end_id, "replayed": result.duplicate},

@@ -3,7 +3,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
-from pagtracker.api.fields import ReaisField, UtcDateTimeField
+from pagtracker.api.fields import ReaisField, UtcDateTimeField, iso_utc
 from pagtracker.pix.errors import PixError
 from pagtracker.pix.keys import validate_cpf_or_cnpj
 
@@ -92,6 +92,32 @@ class ChargeOutputSerializer(serializers.ModelSerializer):
 
     def get_link_pagamento(self, charge: Charge) -> str:
         return f"{public_base_url(self.context.get('request'))}/pay/{charge.public_code}"
+
+    def to_representation(self, charge: Charge) -> dict[str, Any]:
+        # Built directly (hot path of create, get and confirm); the declared fields document
+        # the schema and a test checks both agree.
+        data = {
+            "id": str(charge.id),
+            "txid": charge.txid,
+            "qr_code": charge.qr_code,
+            "qr_code_image": charge.qr_code_image,
+            "link_pagamento": self.get_link_pagamento(charge),
+            "valor": charge.amount_cents / 100,
+            "valor_reembolsado": charge.refunded_cents / 100,
+            "descricao": charge.descricao,
+            "status": charge.status,
+            "cliente": charge.cliente,
+            "metadata": charge.metadata,
+            "split_id": str(charge.split_id) if charge.split_id else None,
+            "created_at": iso_utc(charge.created_at),
+            "paid_at": iso_utc(charge.paid_at),
+            "expires_at": iso_utc(charge.expires_at),
+            "cancelled_at": iso_utc(charge.cancelled_at),
+            "end_to_end_id": charge.end_to_end_id,
+        }
+        if "qr_code_image" not in self.Meta.fields:
+            del data["qr_code_image"]
+        return data
 
 
 class ChargeListItemSerializer(ChargeOutputSerializer):

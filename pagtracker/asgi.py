@@ -2,10 +2,11 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pagtracker.settings")
-django_asgi_app = get_asgi_application()
+
+from pagtracker.api.lanes import lane_asgi_application  # noqa: E402
+
+django_asgi_app = lane_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402

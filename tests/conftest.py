@@ -152,3 +152,11 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     yield start
     for server in started:
         server.stop()
+
+
+def start_of_rate_limit_window(*, needed_seconds: float = 20) -> None:
+    """Rate limits count in fixed one-minute windows; a test that must stay inside one window
+    waits for the next one when fewer than ``needed_seconds`` are left."""
+    left = 60 - time.time() % 60
+    if left < needed_seconds:
+        time.sleep(left + 0.2)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
@@ -29,6 +30,11 @@ def rate_limit_hit(*, bucket: str, limit: int, window_seconds: int = 60) -> Rate
     now = time.time()
     window_start = int(now // window_seconds) * window_seconds
     key = f"rl:{bucket}:{window_start}"
+    if isinstance(cache, RedisCache):
+        count = _redis_incr(key, ttl=window_seconds + 5)
+        return RateLimitState(
+            limit=limit, remaining=limit - count, reset_at=window_start + window_seconds
+        )
     try:
         count = cache.incr(key)
     except ValueError:
@@ -41,6 +47,17 @@ def rate_limit_hit(*, bucket: str, limit: int, window_seconds: int = 60) -> Rate
     return RateLimitState(
         limit=limit, remaining=limit - count, reset_at=window_start + window_seconds
     )
+
+
+def _redis_incr(key: str, *, ttl: int) -> int:
+    """INCR and set the expiry in one round trip (atomic on the server)."""
+    full_key = cache.make_and_validate_key(key)
+    client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(full_key)
+    pipe.expire(full_key, ttl, nx=True)
+    count, _ = pipe.execute()
+    return int(count)
 
 
 def client_ip(request: Request) -> str:

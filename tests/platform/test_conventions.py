@@ -5,6 +5,7 @@ from django.db import connections
 from rest_framework.test import APIClient
 
 from pagtracker.accounts.models import ApiKey
+from tests.conftest import start_of_rate_limit_window
 
 
 def test_unknown_api_url_is_a_json_404(api):
@@ -76,6 +77,7 @@ def test_pagination_meta_and_limits(api, merchant, api_key_for):
 
 def test_rate_limit_headers_and_429(make_merchant, client_of):
     client = client_of(make_merchant(plano="basico"))
+    start_of_rate_limit_window(needed_seconds=10)
     first = client.get("/api/users/me")
     assert first["X-RateLimit-Limit"] == "60"
     assert first["X-RateLimit-Remaining"] == "59"
@@ -92,6 +94,7 @@ def test_rate_limit_headers_and_429(make_merchant, client_of):
 def test_rate_limits_are_per_merchant(make_merchant, client_of):
     a = client_of(make_merchant(plano="basico"))
     b = client_of(make_merchant(plano="profissional"))
+    start_of_rate_limit_window(needed_seconds=10)
     for _ in range(60):
         a.get("/api/users/me")
     assert a.get("/api/users/me").status_code == 429

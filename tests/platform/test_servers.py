@@ -10,7 +10,7 @@ from email.message import Message
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, start_of_rate_limit_window
 
 
 def get(url: str, token: str) -> tuple[int, Message]:
@@ -28,6 +28,7 @@ def get(url: str, token: str) -> tuple[int, Message]:
 def test_rate_limit_holds_across_two_server_processes(make_merchant, api_key_for, start_server):
     raw = api_key_for(make_merchant(plano="basico"))
     one, two = start_server(), start_server()
+    start_of_rate_limit_window()
     statuses = []
     for i in range(70):
         server = one if i % 2 == 0 else two

@@ -143,3 +143,15 @@ def test_create_merchant_command_json(db, capsys):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {out['api_key']}")
     me = client.get("/api/users/me").json()["data"]
     assert me["plano"] == "profissional" and me["chave_pix"] == "12345678909"
+
+
+def test_hand_built_outputs_match_their_declared_schema(api, merchant):
+    from charges.serializers import ChargeListItemSerializer, ChargeOutputSerializer
+    from pagtracker.accounts.serializers import UserOutputSerializer
+
+    me = api.get("/api/users/me").json()["data"]
+    assert set(me) == set(UserOutputSerializer().fields)
+    charge = api.post("/api/charges", {"valor": 1}, format="json").json()["data"]
+    assert set(charge) == set(ChargeOutputSerializer().fields)
+    listed = api.get("/api/charges").json()["data"][0]
+    assert set(listed) == set(ChargeListItemSerializer().fields)
