@@ -1,0 +1,85 @@
+"""Domain events become webhook events and deliveries, in the transaction that caused them."""
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from pagtracker.api.fields import iso_utc
+from pagtracker.events import DomainEvent
+
+from ..models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+
+def webhook_payload(
+    *, event_id: uuid.UUID, name: str, data: dict[str, Any], occurred_at: datetime
+) -> str:
+    """The exact body merchants receive: ``{id, event, data, timestamp}``."""
+    return json.dumps(
+        {"id": str(event_id), "event": name, "data": data, "timestamp": iso_utc(occurred_at)},
+        cls=DjangoJSONEncoder,
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def webhook_event_record(event: DomainEvent) -> None:
+    """The ``in_transaction`` subscriber of every domain event (``WebhooksConfig.ready``).
+
+    Writes the event row and one ``pending``, immediately due delivery per active endpoint
+    of the merchant subscribed to it, inside the caller's transaction: a change that rolls
+    back leaves no event and no delivery. After commit, a task is woken to send them
+    (``webhook_deliveries_wake``); if that never happens (the process died right after
+    commit), the recovery sweep finds the deliveries due and unclaimed, and enqueues them."""
+    now = timezone.now()
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(
+            merchant_id=event.merchant_id, active=True, deleted_at__isnull=True
+        ).only("pk", "events")
+        if endpoint.subscribes_to(event.name)
+    ]
+    with transaction.atomic():
+        record = WebhookEvent.objects.create(
+            id=event.id,
+            merchant_id=event.merchant_id,
+            name=event.name,
+            payload=webhook_payload(
+                event_id=event.id, name=event.name, data=event.data, occurred_at=event.occurred_at
+            ),
+            created_at=event.occurred_at,
+        )
+        if not endpoints:
+            return
+        deliveries = WebhookDelivery.objects.bulk_create(
+            [
+                WebhookDelivery(
+                    event=record,
+                    endpoint=endpoint,
+                    merchant_id=event.merchant_id,
+                    status=DeliveryStatus.PENDING,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                for endpoint in endpoints
+            ]
+        )
+        ids = [str(delivery.pk) for delivery in deliveries]
+        transaction.on_commit(lambda: _deliveries_wake(ids), robust=True)
+        transaction.on_commit(_recovery_check, robust=True)
+
+
+def _deliveries_wake(ids: list[str]) -> None:
+    from .deliveries import webhook_deliveries_wake
+
+    webhook_deliveries_wake(delivery_ids=ids)
+
+
+def _recovery_check() -> None:
+    from .recovery import webhook_recovery_ensure_scheduled
+
+    webhook_recovery_ensure_scheduled()
