@@ -60,6 +60,19 @@ def charge_event_data(charge: Charge) -> dict[str, Any]:
     }
 
 
+# What transitions write: never the BR Code or its image, which do not change.
+_MUTABLE_FIELDS = [
+    "status",
+    "paid_amount_cents",
+    "refunded_cents",
+    "end_to_end_id",
+    "paid_at",
+    "cancelled_at",
+    "expired_at",
+    "updated_at",
+]
+
+
 def _transition(
     charge: Charge,
     status: str,
@@ -74,7 +87,7 @@ def _transition(
             details={"status": [charge.status]},
         )
     charge.status = status
-    charge.save()
+    charge.save(update_fields=_MUTABLE_FIELDS)
     ChargeEvent.objects.create(charge=charge, type=event_type, data=data or {})
     domain_event_emit(
         name=event_name, merchant_id=charge.merchant_id, data=charge_event_data(charge)
@@ -165,9 +178,7 @@ def charge_payment_confirm(
     A payment with another amount than the charge's, or for a charge that is no longer
     pending, is recorded with its outcome and not applied. When applied: the charge is paid,
     the ledger is credited and ``payment.confirmed`` is emitted, in one transaction."""
-    existing = PaymentNotification.objects.filter(end_to_end_id=end_to_end_id).first()
-    if existing is not None:
-        return PaymentResult(existing, existing.charge, duplicate=True)
+    # No read-before-write: the unique end_to_end_id turns a replay into an IntegrityError.
     paid_at = paid_at or timezone.now()
     try:
         with transaction.atomic():
@@ -223,7 +234,7 @@ def charge_payment_confirm(
             )
             return PaymentResult(notification, charge, duplicate=False)
     except IntegrityError:
-        # A concurrent delivery of the same end-to-end id committed first.
+        # A replay, or a concurrent delivery of the same end-to-end id that committed first.
         existing = PaymentNotification.objects.filter(end_to_end_id=end_to_end_id).first()
         if existing is None:
             raise

@@ -43,7 +43,9 @@ def webhook_event_record(event: DomainEvent) -> None:
         ).only("pk", "events")
         if endpoint.subscribes_to(event.name)
     ]
-    with transaction.atomic():
+    # Normally inside the emitter's transaction already (no savepoint needed); on its own,
+    # the event and its deliveries still commit together.
+    with transaction.atomic(savepoint=False):
         record = WebhookEvent.objects.create(
             id=event.id,
             merchant_id=event.merchant_id,
