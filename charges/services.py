@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from pagtracker.accounts.models import Merchant
 from pagtracker.errors import InsufficientFunds, InvalidInput, InvalidState, NotFound
-from pagtracker.events import domain_event_emit
+from pagtracker.events import domain_event_emit, domain_events_emit
 from pagtracker.ledger.models import EntryKind
 from pagtracker.ledger.services import ledger_credit, ledger_debit, merchant_lock
 from pagtracker.pix.ids import new_end_to_end_id
@@ -306,11 +306,12 @@ def charges_expire_due(*, now: datetime | None = None, batch_size: int = 500) ->
             for charge in batch:
                 charge.status = ChargeStatus.EXPIRADO
                 charge.expired_at = now
-                domain_event_emit(
-                    name="payment.expired",
-                    merchant_id=charge.merchant_id,
-                    data=charge_event_data(charge),
-                )
+            domain_events_emit(
+                events=[
+                    ("payment.expired", charge.merchant_id, charge_event_data(charge))
+                    for charge in batch
+                ]
+            )
         expired += len(batch)
 
 

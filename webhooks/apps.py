@@ -9,8 +9,8 @@ class WebhooksConfig(AppConfig):
     def ready(self) -> None:
         from pagtracker import events
 
-        from .services.events import webhook_event_record
+        from .services.events import webhook_events_record
 
         # In the emitting transaction: the event and delivery rows commit or roll back with
         # the change that caused them.
-        events.subscribe(in_transaction=webhook_event_record)
+        events.subscribe(in_transaction=webhook_events_record)

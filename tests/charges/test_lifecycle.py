@@ -1,5 +1,6 @@
 """Expiry on the task queue, domain events after commit, and the admin."""
 
+import json
 import os
 import subprocess
 import sys
@@ -150,11 +151,17 @@ def test_merchant_staff_create_sandbox_wallets_in_the_admin(make_merchant):
     owner, other = make_merchant(), make_merchant()
     admin = Client()
     admin.force_login(owner)
-    response = admin.post("/admin/charges/sandboxwallet/add/", {
-        "merchant": str(other.merchant_id),  # ignored: staff only ever write to their merchant
-        "holder_name": "Cliente Teste", "card_number": "4111111111111111",
-        "balance_cents": "50000", "pin_limit_cents": "-1", "new_pin": "4321",
-    })
+    response = admin.post(
+        "/admin/charges/sandboxwallet/add/",
+        {
+            "merchant": str(other.merchant_id),  # ignored: staff only ever write to their merchant
+            "holder_name": "Cliente Teste",
+            "card_number": "4111111111111111",
+            "balance_cents": "50000",
+            "pin_limit_cents": "-1",
+            "new_pin": "4321",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     wallet = SandboxWallet.objects.get()
     assert wallet.merchant_id == owner.merchant_id
@@ -162,3 +169,18 @@ def test_merchant_staff_create_sandbox_wallets_in_the_admin(make_merchant):
     other_admin = Client()
     other_admin.force_login(other)
     assert "Cliente Teste" not in other_admin.get("/admin/charges/sandboxwallet/").content.decode()
+
+
+def test_batch_expiry_records_one_webhook_event_and_delivery_per_charge(api, create_charge):
+    from webhooks.models import WebhookDelivery, WebhookEvent
+
+    endpoint = api.post("/api/webhooks", {"url": "http://127.0.0.1:9/hook",
+                                          "eventos": ["payment.expired"]}, format="json")
+    assert endpoint.status_code == 201, endpoint.content
+    ids = {create_charge(valor=1)["id"] for _ in range(5)}
+    assert services.charges_expire_due(now=timezone.now() + timedelta(hours=2), batch_size=2) == 5
+    expired = WebhookEvent.objects.filter(name="payment.expired")
+    assert {json.loads(event.payload)["data"]["id"] for event in expired} == ids
+    assert WebhookDelivery.objects.filter(event__name="payment.expired").count() == 5
+    # Only the subscribed event: payment.created made events but no deliveries.
+    assert WebhookDelivery.objects.filter(event__name="payment.created").count() == 0

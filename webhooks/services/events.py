@@ -27,26 +27,25 @@ def webhook_payload(
     )
 
 
-def webhook_event_record(event: DomainEvent) -> None:
+def webhook_events_record(events: list[DomainEvent]) -> None:
     """The ``in_transaction`` subscriber of every domain event (``WebhooksConfig.ready``).
 
-    Writes the event row and one ``pending``, immediately due delivery per active endpoint
-    of the merchant subscribed to it, inside the caller's transaction: a change that rolls
-    back leaves no event and no delivery. After commit, a task is woken to send them
+    Writes each event row and one ``pending``, immediately due delivery per active endpoint
+    of its merchant subscribed to it, inside the caller's transaction: a change that rolls
+    back leaves no event and no delivery. A batch (the expiry sweep) costs one endpoint query
+    per merchant and two bulk inserts. After commit, a task is woken to send the deliveries
     (``webhook_deliveries_wake``); if that never happens (the process died right after
-    commit), the recovery sweep finds the deliveries due and unclaimed, and enqueues them."""
+    commit), the recovery sweep finds them due and unclaimed, and enqueues them."""
     now = timezone.now()
-    endpoints = [
-        endpoint
-        for endpoint in WebhookEndpoint.objects.filter(
-            merchant_id=event.merchant_id, active=True, deleted_at__isnull=True
-        ).only("pk", "events")
-        if endpoint.subscribes_to(event.name)
-    ]
-    # Normally inside the emitter's transaction already (no savepoint needed); on its own,
-    # the event and its deliveries still commit together.
-    with transaction.atomic(savepoint=False):
-        record = WebhookEvent.objects.create(
+    endpoints_by_merchant: dict[Any, list[WebhookEndpoint]] = {}
+    for merchant_id in {event.merchant_id for event in events}:
+        endpoints_by_merchant[merchant_id] = list(
+            WebhookEndpoint.objects.filter(
+                merchant_id=merchant_id, active=True, deleted_at__isnull=True
+            ).only("pk", "events")
+        )
+    records = [
+        WebhookEvent(
             id=event.id,
             merchant_id=event.merchant_id,
             name=event.name,
@@ -55,24 +54,35 @@ def webhook_event_record(event: DomainEvent) -> None:
             ),
             created_at=event.occurred_at,
         )
-        if not endpoints:
-            return
-        deliveries = WebhookDelivery.objects.bulk_create(
-            [
-                WebhookDelivery(
-                    event=record,
-                    endpoint=endpoint,
-                    merchant_id=event.merchant_id,
-                    status=DeliveryStatus.PENDING,
-                    next_attempt_at=now,
-                    created_at=now,
-                )
-                for endpoint in endpoints
-            ]
+        for event in events
+    ]
+    deliveries = [
+        WebhookDelivery(
+            event=record,
+            endpoint=endpoint,
+            merchant_id=event.merchant_id,
+            status=DeliveryStatus.PENDING,
+            next_attempt_at=now,
+            created_at=now,
         )
+        for event, record in zip(events, records, strict=True)
+        for endpoint in endpoints_by_merchant[event.merchant_id]
+        if endpoint.subscribes_to(event.name)
+    ]
+    # Normally inside the emitter's transaction already (no savepoint needed); on its own,
+    # the events and their deliveries still commit together.
+    with transaction.atomic(savepoint=False):
+        WebhookEvent.objects.bulk_create(records)
+        if not deliveries:
+            return
+        WebhookDelivery.objects.bulk_create(deliveries)
         ids = [str(delivery.pk) for delivery in deliveries]
         transaction.on_commit(lambda: _deliveries_wake(ids), robust=True)
         transaction.on_commit(_recovery_check, robust=True)
+
+
+def webhook_event_record(event: DomainEvent) -> None:
+    webhook_events_record([event])
 
 
 def _deliveries_wake(ids: list[str]) -> None:
