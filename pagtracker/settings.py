@@ -219,6 +219,14 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", DEBUG)
 WEBHOOK_RETRY_SCHEDULE = os.environ.get("WEBHOOK_RETRY_SCHEDULE", "300,900,1800,3600,10800,21600")
+# Delivery tuning (webhooks/services/deliveries.py, recovery.py): how long a sending task keeps
+# draining due deliveries, how long it lingers for new ones, how many wake-up tasks may be
+# queued, and the recovery sweep's period and grace for lost enqueues.
+WEBHOOK_DRAIN_SECONDS = float(os.environ.get("WEBHOOK_DRAIN_SECONDS", "5"))
+WEBHOOK_LINGER_SECONDS = float(os.environ.get("WEBHOOK_LINGER_SECONDS", "0.25"))
+WEBHOOK_WAKEUP_SLOTS = int(os.environ.get("WEBHOOK_WAKEUP_SLOTS", "4"))
+WEBHOOK_RECOVERY_INTERVAL_SECONDS = float(os.environ.get("WEBHOOK_RECOVERY_INTERVAL_SECONDS", "60"))
+WEBHOOK_RECOVERY_GRACE_SECONDS = float(os.environ.get("WEBHOOK_RECOVERY_GRACE_SECONDS", "30"))
 
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
