@@ -10,4 +10,4 @@ os.environ.setdefault("WEBHOOK_ALLOW_PRIVATE_NETWORKS", "true")
 # processes the tests start (they inherit it) share the run's counters and no other run's.
 os.environ.setdefault("CACHE_KEY_PREFIX", f"pt-test-{uuid.uuid4().hex[:8]}")
 
-from pagtracker.settings import *  # noqa: E402,F403
+from pagtracker.settings import *  # noqa: F403

@@ -1,3 +1,10 @@
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from . import apis
+
+# Included under /api/ by pagtracker/urls.py.
+urlpatterns = [
+    path("realtime/tickets", apis.TicketCreateView.as_view()),
+    path("server/status", apis.ServerStatusView.as_view()),
+    path("message/room/<str:room_id>/broadcast", apis.RoomBroadcastView.as_view()),
+]

@@ -1,62 +1,164 @@
-"""Serve HTTP and WebSockets with daphne and run the database task worker beside it.
+"""Serve HTTP and WebSockets with uvicorn, and run the database task worker beside it.
 
-Ctrl-C (SIGINT) or SIGTERM stops both; if either exits, the other is stopped too."""
+- Embedded default (in-memory channel layer): the task worker runs as a thread of this same
+  process. Socket pushes of the events it raises (a charge expiring) reach the sockets
+  through the process's own hub; an in-memory layer can't carry them across processes.
+- Redis configured: the worker is a separate ``db_worker`` process; its pushes reach this one
+  through the Redis channel layer.
+
+WebSockets: uvicorn's sans-I/O websockets protocol, pinging every 20 s and dropping a peer
+that has not answered within 20 s more (``REALTIME_WS_PING_INTERVAL``/``_TIMEOUT``; that is
+how dead peers go: no app-level heartbeat);
+frames over 64 KiB are refused by the protocol (the application answers smaller ones over
+16 KiB with an ERROR frame); no per-message compression.
+
+Ctrl-C (SIGINT) or SIGTERM: stop accepting connections, close every socket with 1001, finish
+the requests in flight, stop the worker, exit. If the worker dies, the server stops too.
+"""
 
 import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand
 
+WS_MAX_SIZE = 64 * 1024
+
+
+def uvicorn_server(*, host: str, port: int, access_log: bool) -> Any:
+    import uvicorn
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    from realtime import conf, lifespan
+
+    lifespan.SERVER_CLOSES_SOCKETS = True
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets: Any = None) -> None:
+            for listener in getattr(self, "servers", []):
+                listener.close()  # no new connections from here on
+            await lifespan.close_sockets_gracefully(1001)
+            # Let the sockets' closing handshakes finish before uvicorn cuts what is left.
+            import asyncio
+
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + 1.0
+            while loop.time() < deadline and any(
+                isinstance(c, WebSocketsSansIOProtocol) for c in self.server_state.connections
+            ):
+                await asyncio.sleep(0.05)
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(
+        "pagtracker.asgi:application",
+        host=host,
+        port=port,
+        ws="websockets-sansio",
+        ws_ping_interval=conf.get("REALTIME_WS_PING_INTERVAL"),
+        ws_ping_timeout=conf.get("REALTIME_WS_PING_TIMEOUT"),
+        ws_max_size=WS_MAX_SIZE,
+        # Frames are small JSON: compression would cost a zlib context per socket (tens of
+        # KB) and CPU for next to nothing.
+        ws_per_message_deflate=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        access_log=access_log,
+        log_level=os.environ.get("UVICORN_LOG_LEVEL", "info"),
+    )
+    return Server(config)
+
 
 class Command(BaseCommand):
-    help = "Run daphne (HTTP + WebSockets) and the task worker together."
+    help = "Run uvicorn (HTTP + WebSockets) and the task worker together."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
         parser.add_argument("--no-worker", action="store_true")
+        parser.add_argument("--no-access-log", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        python = sys.executable
-        commands = [
-            [
-                python,
-                "-m",
-                "daphne",
-                "-b",
-                options["host"],
-                "-p",
-                str(options["port"]),
-                "pagtracker.asgi:application",
-            ]
-        ]
+        from realtime.hub import cross_process_layer
+
+        server = uvicorn_server(
+            host=options["host"], port=options["port"], access_log=not options["no_access_log"]
+        )
+        # uvicorn handles SIGINT/SIGTERM while it runs and re-raises them when done; this
+        # handler takes the re-raised one so the worker is stopped before we exit.
+        signals: list[int] = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda signum, frame: signals.append(signum))
+
+        stop_worker = lambda: None  # noqa: E731
         if not options["no_worker"]:
-            commands.append([python, "manage.py", "db_worker", "--no-reload", "--interval", "0.2"])
-        children = [subprocess.Popen(cmd) for cmd in commands]
+            if cross_process_layer() is None:
+                stop_worker = self._worker_thread(server)
+            else:
+                stop_worker = self._worker_process(server)
         self.stdout.write(
             f"PagTracker on http://{options['host']}:{options['port']}/ "
-            f"(API /api/, docs /api/docs/, admin /admin/); Ctrl-C stops."
+            f"(API /api/, docs /api/docs/, admin /admin/, sockets /ws/); Ctrl-C stops."
         )
-        stopping = False
+        self.stdout.flush()
+        try:
+            server.run()
+        finally:
+            stop_worker()
 
-        def stop(signum: int, frame: Any) -> None:
-            nonlocal stopping
-            stopping = True
+    def _worker_thread(self, server: Any) -> Any:
+        from django.utils.crypto import get_random_string
+        from django_tasks_db.management.commands.db_worker import Worker
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        while not stopping and all(child.poll() is None for child in children):
-            time.sleep(0.2)
-        for child in children:
+        worker = Worker(
+            queue_names=["default"],
+            interval=0.2,
+            batch=False,
+            backend_name="default",
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=get_random_string(32),
+            excluded_queue_names=[],
+        )
+
+        def run() -> None:
+            try:
+                worker.run()
+            finally:
+                if worker.running:  # it died on its own: take the server down with it
+                    server.should_exit = True
+
+        thread = threading.Thread(target=run, name="db-worker", daemon=True)
+        thread.start()
+
+        def stop() -> None:
+            worker.running = False
+            thread.join(timeout=10)
+
+        return stop
+
+    def _worker_process(self, server: Any) -> Any:
+        child = subprocess.Popen(
+            [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2"]
+        )
+        stopping = threading.Event()
+
+        def watch() -> None:
+            child.wait()
+            if not stopping.is_set():
+                server.should_exit = True
+
+        threading.Thread(target=watch, name="db-worker-watch", daemon=True).start()
+
+        def stop() -> None:
+            stopping.set()
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
-        deadline = time.time() + 10
-        for child in children:
             try:
-                child.wait(timeout=max(deadline - time.time(), 0.1))
+                child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+
+        return stop
