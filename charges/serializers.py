@@ -100,7 +100,6 @@ class ChargeOutputSerializer(serializers.ModelSerializer):
             "id": str(charge.id),
             "txid": charge.txid,
             "qr_code": charge.qr_code,
-            "qr_code_image": charge.qr_code_image,
             "link_pagamento": self.get_link_pagamento(charge),
             "valor": charge.amount_cents / 100,
             "valor_reembolsado": charge.refunded_cents / 100,
@@ -115,8 +114,9 @@ class ChargeOutputSerializer(serializers.ModelSerializer):
             "cancelled_at": iso_utc(charge.cancelled_at),
             "end_to_end_id": charge.end_to_end_id,
         }
-        if "qr_code_image" not in self.Meta.fields:
-            del data["qr_code_image"]
+        # Lists defer the image column: touching it would cost a query per item.
+        if "qr_code_image" in self.Meta.fields:
+            data["qr_code_image"] = charge.qr_code_image
         return data
 
 

@@ -258,3 +258,17 @@ def test_refund_is_idempotent_with_a_key(api, create_charge, pay):
     again = api.post(url, {"valor": 10}, format="json", HTTP_IDEMPOTENCY_KEY="refund-1")
     assert first.json() == again.json()
     assert api.get(f"/api/charges/{charge['id']}").json()["data"]["valor_reembolsado"] == 10
+
+
+def test_listing_costs_the_same_queries_for_1_or_20_charges(api, create_charge):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    create_charge(valor=1)
+    with CaptureQueriesContext(connection) as one:
+        api.get("/api/charges")
+    for _ in range(19):
+        create_charge(valor=1)
+    with CaptureQueriesContext(connection) as twenty:
+        assert len(api.get("/api/charges").json()["data"]) == 20
+    assert len(twenty.captured_queries) == len(one.captured_queries) <= 3
