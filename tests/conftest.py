@@ -160,3 +160,30 @@ def start_of_rate_limit_window(*, needed_seconds: float = 20) -> None:
     left = 60 - time.time() % 60
     if left < needed_seconds:
         time.sleep(left + 0.2)
+
+
+def run_concurrently(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run ``work(i)`` in ``count`` threads released together, each with its own database
+    connection; returns each result or the exception it raised."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def runner(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = work(index)
+        except Exception as exc:  # collected and asserted on by the test
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results

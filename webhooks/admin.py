@@ -8,26 +8,11 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from pagtracker.accounts.scoping import MerchantScopedAdmin
+from pagtracker.accounts.scoping import MerchantScopedAdmin, ReadOnlyInline
 from pagtracker.errors import DomainError
 
 from . import services
 from .models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return True
 
 
 class AttemptInline(ReadOnlyInline):

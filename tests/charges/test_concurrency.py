@@ -1,12 +1,7 @@
 """Real concurrency: threads with their own database connections (PostgreSQL in CI's second
 run, SQLite in the first)."""
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,27 +11,7 @@ from pagtracker.errors import DomainError
 from pagtracker.ledger.models import LedgerEntry
 from pagtracker.ledger.services import balance_cents
 from pagtracker.pix.ids import new_end_to_end_id
-
-
-def run_concurrently(count: int, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # collected and asserted on by the test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+from tests.conftest import run_concurrently
 
 
 def paid_charge(merchant, amount_cents: int) -> Charge:

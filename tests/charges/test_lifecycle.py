@@ -174,8 +174,11 @@ def test_merchant_staff_create_sandbox_wallets_in_the_admin(make_merchant):
 def test_batch_expiry_records_one_webhook_event_and_delivery_per_charge(api, create_charge):
     from webhooks.models import WebhookDelivery, WebhookEvent
 
-    endpoint = api.post("/api/webhooks", {"url": "http://127.0.0.1:9/hook",
-                                          "eventos": ["payment.expired"]}, format="json")
+    endpoint = api.post(
+        "/api/webhooks",
+        {"url": "http://127.0.0.1:9/hook", "eventos": ["payment.expired"]},
+        format="json",
+    )
     assert endpoint.status_code == 201, endpoint.content
     ids = {create_charge(valor=1)["id"] for _ in range(5)}
     assert services.charges_expire_due(now=timezone.now() + timedelta(hours=2), batch_size=2) == 5

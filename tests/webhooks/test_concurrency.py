@@ -1,36 +1,11 @@
 """Real concurrency: several senders, each with its own database connection (threads), on
 the same due deliveries (PostgreSQL in CI's second run, SQLite in the first)."""
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connections
 
+from tests.conftest import run_concurrently
 from webhooks import services
 from webhooks.models import WebhookAttempt, WebhookDelivery
-
-
-def run_concurrently(count: int, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def runner(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # asserted on by the test
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
