@@ -168,6 +168,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["pagtracker.api.throttling.PlanRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "pagtracker.api.negotiation.JsonOnlyNegotiation",
     "DEFAULT_PAGINATION_CLASS": None,
     "EXCEPTION_HANDLER": "pagtracker.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "pagtracker.api.schema.EnvelopeAutoSchema",

@@ -1,6 +1,7 @@
 """DRF authentication: API keys (``Bearer pt_live_…``/``pt_test_…`` or ``X-API-Key``) and
 JWT access tokens. Both resolve to a user with its merchant in one query."""
 
+import time
 from typing import Any
 
 from django.utils import timezone
@@ -57,17 +58,27 @@ class ApiKeyAuthentication(BaseAuthentication):
         return 'Bearer realm="api"'
 
 
+_verified_tokens: dict[str, Any] = {}
+
+
 class AccessTokenAuthentication(JWTAuthentication):
     def authenticate(self, request: Request) -> tuple[User, Any] | None:  # type: ignore[override]
         raw = bearer_token(request)
         if raw is None:
             return None
-        try:
-            validated = self.get_validated_token(raw.encode())
-        except (InvalidToken, TokenError) as exc:
-            raise exceptions.AuthenticationFailed(
-                "The access token is invalid or expired."
-            ) from exc
+        validated = _verified_tokens.get(raw)
+        if validated is None or validated["exp"] <= time.time():
+            try:
+                validated = self.get_validated_token(raw.encode())
+            except (InvalidToken, TokenError) as exc:
+                raise exceptions.AuthenticationFailed(
+                    "The access token is invalid or expired."
+                ) from exc
+            # A verified access token stays valid until it expires (access tokens are not
+            # revocable), so its signature is checked once per process, not per request.
+            if len(_verified_tokens) >= 10_000:
+                _verified_tokens.clear()
+            _verified_tokens[raw] = validated
         user_id = validated.get("user_id")
         user = auth_cache_get(f"user:{user_id}")
         if user is None:
