@@ -49,12 +49,20 @@ def rate_limit_hit(*, bucket: str, limit: int, window_seconds: int = 60) -> Rate
     )
 
 
+_redis_client: Any = None
+
+
 def _redis_incr(key: str, *, ttl: int) -> int:
     """One INCR per request; the window's first hit also sets the expiry. (A pipeline was
     measurably heavier in CPU. If a process died between the two commands the key would
     outlive its window; window keys are never reused, so that costs a few bytes, not a limit.)"""
+    global _redis_client
     full_key = cache.make_and_validate_key(key)
-    client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+    if _redis_client is None:
+        # Django builds a new redis.Redis object per get_client() call; one per process
+        # (thread-safe, over the shared pool of pagtracker.cache) is enough.
+        _redis_client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+    client = _redis_client
     count = int(client.incr(full_key))
     if count == 1:
         client.expire(full_key, ttl)
