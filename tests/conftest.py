@@ -125,7 +125,8 @@ def wait_for_port(
 
 @pytest.fixture
 def start_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
-    """Start real daphne processes on the test database (use with ``transactional_db``)."""
+    """Start real server processes (``manage.py serve``) on the test database (use with
+    ``transactional_db``)."""
     started: list[ServerProcess] = []
 
     def start(*, extra_env: dict[str, str] | None = None, worker: bool = False) -> ServerProcess:

@@ -24,7 +24,7 @@ from .endpoints import (
     webhook_endpoint_update,
     webhook_url_validate,
 )
-from .events import webhook_event_record, webhook_payload
+from .events import webhook_events_record, webhook_payload
 from .recovery import (
     webhook_deliveries_recover,
     webhook_recovery_ensure_scheduled,
@@ -48,7 +48,7 @@ __all__ = [
     "webhook_endpoint_secrets_reencrypt",
     "webhook_endpoint_test",
     "webhook_endpoint_update",
-    "webhook_event_record",
+    "webhook_events_record",
     "webhook_payload",
     "webhook_recovery_ensure_scheduled",
     "webhook_recovery_run",

@@ -81,10 +81,6 @@ def webhook_events_record(events: list[DomainEvent]) -> None:
         transaction.on_commit(_recovery_check, robust=True)
 
 
-def webhook_event_record(event: DomainEvent) -> None:
-    webhook_events_record([event])
-
-
 def _deliveries_wake(ids: list[str]) -> None:
     from .deliveries import webhook_deliveries_wake
 
