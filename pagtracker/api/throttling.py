@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
+
+from .ratecounter import RespCounter
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,9 @@ def rate_limit_hit(*, bucket: str, limit: int, window_seconds: int = 60) -> Rate
     now = time.time()
     window_start = int(now // window_seconds) * window_seconds
     key = f"rl:{bucket}:{window_start}"
+    cache = caches["default"]  # the backend itself: ``django.core.cache.cache`` is a proxy
     if isinstance(cache, RedisCache):
-        count = _redis_incr(key, ttl=window_seconds + 5)
+        count = _redis_incr(cache, key, ttl=window_seconds + 5)
         return RateLimitState(
             limit=limit, remaining=limit - count, reset_at=window_start + window_seconds
         )
@@ -49,23 +52,33 @@ def rate_limit_hit(*, bucket: str, limit: int, window_seconds: int = 60) -> Rate
     )
 
 
+_counter: RespCounter | None = None
 _redis_client: Any = None
 
 
-def _redis_incr(key: str, *, ttl: int) -> int:
-    """One INCR per request; the window's first hit also sets the expiry. (A pipeline was
-    measurably heavier in CPU. If a process died between the two commands the key would
-    outlive its window; window keys are never reused, so that costs a few bytes, not a limit.)"""
-    global _redis_client
+def _redis_incr(cache: RedisCache, key: str, *, ttl: int) -> int:
+    """One INCR per request; the window's first hit also sets the expiry. (If a process died
+    between the two commands the key would outlive its window; window keys are never reused,
+    so that costs a few bytes, not a limit.)
+
+    Django's own ``cache.incr`` would cost two round trips (EXISTS, then INCRBY) and is not
+    atomic on a window's first hit; redis-py's client costs several times the CPU of
+    ``RespCounter``, which is used unless the URL needs TLS or a unix socket."""
+    global _counter, _redis_client
     full_key = cache.make_and_validate_key(key)
-    if _redis_client is None:
-        # Django builds a new redis.Redis object per get_client() call; one per process
-        # (thread-safe, over the shared pool of pagtracker.cache) is enough.
-        _redis_client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
-    client = _redis_client
-    count = int(client.incr(full_key))
+    if _counter is None and _redis_client is None:
+        url = cache._servers[0]  # type: ignore[attr-defined]
+        if RespCounter.supports(url):
+            _counter = RespCounter(url)
+        else:
+            # Django builds a new redis.Redis object per get_client() call; one per process
+            # (thread-safe, over the shared pool of pagtracker.cache) is enough.
+            _redis_client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
+    if _counter is not None:
+        return _counter.incr(full_key, ttl=ttl)
+    count = int(_redis_client.incr(full_key))
     if count == 1:
-        client.expire(full_key, ttl)
+        _redis_client.expire(full_key, ttl)
     return count
 
 
