@@ -207,6 +207,9 @@ RATE_LIMITS_PER_MINUTE = {"basico": 60, "profissional": 300, "empresarial": 1000
 for _item in env_list("RATE_LIMITS"):
     _plan, _, _limit = _item.partition("=")
     RATE_LIMITS_PER_MINUTE[_plan.strip()] = int(_limit)
+# Limits from this many hits per window up are counted in per-process leases under Redis
+# (pagtracker/api/throttling.py); smaller ones cost one INCR per hit and are exact.
+RATE_LIMIT_LEASE_FROM = int(os.environ.get("RATE_LIMIT_LEASE_FROM", "1000"))
 ANONYMOUS_RATE_LIMIT_PER_MINUTE = int(os.environ.get("ANONYMOUS_RATE_LIMIT_PER_MINUTE", "60"))
 LOGIN_ATTEMPTS_PER_WINDOW = int(os.environ.get("LOGIN_ATTEMPTS_PER_WINDOW", "10"))
 LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "300"))

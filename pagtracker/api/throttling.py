@@ -1,8 +1,18 @@
 """Per-plan rate limits (CONTRACT §2): a fixed one-minute window counted in the cache.
 
-Under Redis the counter is one atomic ``INCR`` on a key shared by every process, so the
-limit holds across web processes; the embedded default counts in process memory."""
+Under Redis the counter is a key shared by every process, incremented atomically, so the
+limit holds across web processes; the embedded default counts in process memory.
 
+Limits of ``RATE_LIMIT_LEASE_FROM`` (default 1000) per window and more are counted in leases:
+a process reserves a block of the window's hits with one ``INCRBY`` (at most 64, and at most
+1/32 of what is left, so near the limit every hit is one ``INCR`` again) and hands them out
+from memory. Hits beyond the limit are refused whatever process holds them, so a merchant
+never gets more than the limit; a block left unused in an idle process can make it refuse a
+few hits early (at most 64 per process, and at most 1/32 of the window's remainder). Smaller
+limits are exact: one ``INCR`` per hit. ``X-RateLimit-Remaining`` is then an estimate from
+the process's own view."""
+
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -34,10 +44,9 @@ def rate_limit_hit(*, bucket: str, limit: int, window_seconds: int = 60) -> Rate
     key = f"rl:{bucket}:{window_start}"
     cache = caches["default"]  # the backend itself: ``django.core.cache.cache`` is a proxy
     if isinstance(cache, RedisCache):
-        count = _redis_incr(cache, key, ttl=window_seconds + 5)
-        return RateLimitState(
-            limit=limit, remaining=limit - count, reset_at=window_start + window_seconds
-        )
+        reset_at = window_start + window_seconds
+        count = _redis_count(cache, key, limit=limit, ttl=window_seconds + 5, reset_at=reset_at)
+        return RateLimitState(limit=limit, remaining=limit - count, reset_at=reset_at)
     try:
         count = cache.incr(key)
     except ValueError:
@@ -52,12 +61,63 @@ def rate_limit_hit(*, bucket: str, limit: int, window_seconds: int = 60) -> Rate
     )
 
 
+@dataclass
+class _Lease:
+    next: int  # the next reserved hit number to hand out
+    last: int  # the last one reserved (when next > last: spent; last is the newest count seen)
+    reset_at: int
+
+
+_leases: dict[str, _Lease] = {}
+_leases_lock = threading.Lock()
+_LEASE_MAX = 64
+_LEASE_SHARE = 32
+
+
+def _lease_size(limit: int, seen: int) -> int:
+    if limit < settings.RATE_LIMIT_LEASE_FROM:
+        return 1
+    return max(1, min(_LEASE_MAX, (limit - seen) // _LEASE_SHARE))
+
+
+def _redis_count(cache: RedisCache, key: str, *, limit: int, ttl: int, reset_at: int) -> int:
+    """This hit's number in the window, from the process's lease or from Redis."""
+    if limit < settings.RATE_LIMIT_LEASE_FROM:
+        return _redis_incr(cache, key, ttl=ttl)
+    with _leases_lock:
+        lease = _leases.get(key)
+        if lease is not None and lease.next <= lease.last:
+            lease.next += 1
+            return lease.next - 1
+        size = _lease_size(limit, lease.last if lease is not None else 0)
+        if size > 1:
+            # Refills are one round trip per block: holding the lock meanwhile keeps two
+            # threads from reserving a block each.
+            last = _redis_incr(cache, key, ttl=ttl, amount=size)
+            _lease_store(key, _Lease(next=last - size + 2, last=last, reset_at=reset_at))
+            return last - size + 1
+    count = _redis_incr(cache, key, ttl=ttl)
+    with _leases_lock:
+        lease = _leases.get(key)
+        if lease is None or lease.last < count:
+            _lease_store(key, _Lease(next=count + 1, last=count, reset_at=reset_at))
+    return count
+
+
+def _lease_store(key: str, lease: _Lease) -> None:
+    if len(_leases) >= 10_000:
+        now = time.time()
+        for stale in [k for k, v in _leases.items() if v.reset_at <= now]:
+            del _leases[stale]
+    _leases[key] = lease
+
+
 _counter: RespCounter | None = None
 _redis_client: Any = None
 
 
-def _redis_incr(cache: RedisCache, key: str, *, ttl: int) -> int:
-    """One INCR per request; the window's first hit also sets the expiry. (If a process died
+def _redis_incr(cache: RedisCache, key: str, *, ttl: int, amount: int = 1) -> int:
+    """One INCRBY; the window's first hit also sets the expiry. (If a process died
     between the two commands the key would outlive its window; window keys are never reused,
     so that costs a few bytes, not a limit.)
 
@@ -75,9 +135,9 @@ def _redis_incr(cache: RedisCache, key: str, *, ttl: int) -> int:
             # (thread-safe, over the shared pool of pagtracker.cache) is enough.
             _redis_client = cache._cache.get_client(full_key, write=True)  # type: ignore[attr-defined]
     if _counter is not None:
-        return _counter.incr(full_key, ttl=ttl)
-    count = int(_redis_client.incr(full_key))
-    if count == 1:
+        return _counter.incr(full_key, ttl=ttl, amount=amount)
+    count = int(_redis_client.incr(full_key, amount))
+    if count == amount:
         _redis_client.expire(full_key, ttl)
     return count
 

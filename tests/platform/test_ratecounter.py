@@ -58,3 +58,51 @@ def test_tls_and_unix_socket_urls_are_left_to_redis_py():
     assert RespCounter.supports("redis://127.0.0.1:6379/0")
     assert not RespCounter.supports("rediss://127.0.0.1:6379/0")
     assert not RespCounter.supports("unix:///tmp/redis.sock?db=1")
+
+
+# -- leases (pagtracker/api/throttling.py): two processes simulated by two lease tables ------
+
+
+def hits_across_two_processes(monkeypatch, *, bucket: str, limit: int, n: int, seed: int = 7):
+    import random
+
+    from pagtracker.api import throttling
+
+    tables: list[dict] = [{}, {}]
+    calls = []
+    real_incr = throttling._redis_incr
+
+    def counting_incr(*args, **kwargs):
+        calls.append(kwargs.get("amount", 1))
+        return real_incr(*args, **kwargs)
+
+    monkeypatch.setattr(throttling, "_redis_incr", counting_incr)
+    rng = random.Random(seed)
+    allowed = []
+    for _ in range(n):
+        monkeypatch.setattr(throttling, "_leases", tables[rng.randrange(2)])
+        state = throttling.rate_limit_hit(bucket=bucket, limit=limit, window_seconds=3600)
+        allowed.append(not state.exceeded)
+    return allowed, calls
+
+
+def test_leased_hits_never_exceed_the_limit_and_refuse_at_most_two_blocks_early(monkeypatch):
+    limit = 2000
+    allowed, calls = hits_across_two_processes(
+        monkeypatch, bucket=f"lease:{uuid.uuid4().hex}", limit=limit, n=2600
+    )
+    assert sum(allowed) <= limit
+    assert sum(allowed) >= limit - 2 * 64
+    # The first half of the window is served from blocks: a Redis call per dozens of hits.
+    assert len([c for c in calls if c > 1]) < 2600 / 20
+    # Near the limit blocks shrink to single hits: exact again.
+    assert calls[-1] == 1
+
+
+def test_limits_below_the_lease_threshold_cost_one_incr_per_hit(monkeypatch, settings):
+    settings.RATE_LIMIT_LEASE_FROM = 1000
+    allowed, calls = hits_across_two_processes(
+        monkeypatch, bucket=f"lease:{uuid.uuid4().hex}", limit=300, n=320
+    )
+    assert allowed == [True] * 300 + [False] * 20
+    assert calls == [1] * 320
