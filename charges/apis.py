@@ -129,9 +129,7 @@ class SandboxPayView(APIView):
     def post(self, request: Request, charge_id: str) -> Response:
         serializer = SandboxPaySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        charge = selectors.charge_get(
-            merchant_id=request.user.merchant_id, charge_id=charge_id, light=True
-        )
+        charge = selectors.charge_get(merchant_id=request.user.merchant_id, charge_id=charge_id)
         if charge.provider != "sandbox":
             raise InvalidState("Only sandbox charges can be paid by the sandbox bank.")
         amount = serializer.validated_data.get("valor") or charge.amount_cents
@@ -140,6 +138,7 @@ class SandboxPayView(APIView):
             end_to_end_id=serializer.validated_data.get("end_to_end_id") or new_end_to_end_id(),
             amount_cents=amount,
             source="sandbox_api",
+            charge=charge,
         )
         outcome = result.notification.outcome
         if outcome == PaymentOutcome.AMOUNT_MISMATCH:

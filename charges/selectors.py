@@ -51,12 +51,9 @@ def charge_list(*, merchant_id: Any, filters: dict[str, str]) -> QuerySet[Charge
     return queryset.order_by("-created_at").defer("qr_code_image", "split_snapshot")
 
 
-def charge_get(*, merchant_id: Any, charge_id: Any, light: bool = False) -> Charge:
-    """One charge of the merchant; another merchant's id is simply not found. ``light`` loads
-    only what a scope check and a service call need (not the QR image)."""
+def charge_get(*, merchant_id: Any, charge_id: Any) -> Charge:
+    """One charge of the merchant; another merchant's id is simply not found."""
     queryset = Charge.objects.filter(merchant_id=merchant_id, pk=charge_id).order_by()
-    if light:
-        queryset = queryset.only("id", "merchant_id", "txid", "provider", "amount_cents", "status")
     charge = next(iter(queryset[:1]), None)
     if charge is None:
         raise NotFound("Charge not found.")

@@ -92,10 +92,13 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+_IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if _IS_SQLITE:
     # IMMEDIATE transactions take the write lock up front, so concurrent writers queue on the
     # busy timeout instead of failing with "database is locked" on lock upgrade.
     DATABASES["default"]["CONN_MAX_AGE"] = 600
+    # Writers queue on a lock file rather than SQLite's sleeping busy handler.
+    DATABASES["default"]["ENGINE"] = "pagtracker.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
@@ -109,7 +112,6 @@ else:
 
 # Sync threads per server process (pagtracker/api/lanes.py). SQLite has one writer at a time,
 # so a couple of lanes is the sweet spot; PostgreSQL overlaps more waiting.
-_IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 ASGI_SYNC_LANES = int(os.environ.get("ASGI_SYNC_LANES", "2" if _IS_SQLITE else "8"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

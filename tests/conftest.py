@@ -85,7 +85,7 @@ def database_url_for_subprocesses() -> str:
     from django.db import connection
 
     params = connection.settings_dict
-    if params["ENGINE"].endswith("sqlite3"):
+    if connection.vendor == "sqlite":
         return f"sqlite:///{params['NAME']}"
     user = params.get("USER") or ""
     password = f":{params['PASSWORD']}" if params.get("PASSWORD") else ""

@@ -24,6 +24,29 @@ def balance_cents(*, merchant_id: Any) -> int:
     return int(total or 0)
 
 
+def ledger_credit_entry(
+    *,
+    merchant_id: Any,
+    kind: EntryKind,
+    amount_cents: int,
+    reference_id: UUID,
+    charge_id: Any = None,
+    description: str = "",
+) -> LedgerEntry:
+    """A credit, not yet saved: for callers that prepare their writes before the transaction
+    (``pagtracker.rows``). It must be written in the transaction of the money movement."""
+    if amount_cents <= 0:
+        raise ValueError("a credit is positive")
+    return LedgerEntry(
+        merchant_id=merchant_id,
+        kind=kind,
+        amount_cents=amount_cents,
+        reference_id=reference_id,
+        charge_id=charge_id,
+        description=description,
+    )
+
+
 def ledger_credit(
     *,
     merchant_id: Any,
@@ -33,9 +56,7 @@ def ledger_credit(
     charge_id: Any = None,
     description: str = "",
 ) -> LedgerEntry:
-    if amount_cents <= 0:
-        raise ValueError("a credit is positive")
-    return LedgerEntry.objects.create(
+    entry = ledger_credit_entry(
         merchant_id=merchant_id,
         kind=kind,
         amount_cents=amount_cents,
@@ -43,6 +64,8 @@ def ledger_credit(
         charge_id=charge_id,
         description=description,
     )
+    entry.save(force_insert=True)
+    return entry
 
 
 def ledger_debit(

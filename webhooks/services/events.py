@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from pagtracker import rows
 from pagtracker.api.fields import iso_utc
 from pagtracker.events import DomainEvent
 
@@ -37,13 +38,15 @@ def webhook_events_record(events: list[DomainEvent]) -> None:
     (``webhook_deliveries_wake``); if that never happens (the process died right after
     commit), the recovery sweep finds them due and unclaimed, and enqueues them."""
     now = timezone.now()
-    endpoints_by_merchant: dict[Any, list[WebhookEndpoint]] = {}
-    for merchant_id in {event.merchant_id for event in events}:
-        endpoints_by_merchant[merchant_id] = list(
-            WebhookEndpoint.objects.filter(
-                merchant_id=merchant_id, active=True, deleted_at__isnull=True
-            ).only("pk", "events")
+    # Prepared statements (pagtracker.rows): this runs inside every payment transaction.
+    endpoints_by_merchant = {
+        merchant_id: rows.select(
+            WebhookEndpoint,
+            ["id", "events"],
+            where={"merchant_id": merchant_id, "active": True, "deleted_at": None},
         )
+        for merchant_id in {event.merchant_id for event in events}
+    }
     records = [
         WebhookEvent(
             id=event.id,
@@ -59,23 +62,30 @@ def webhook_events_record(events: list[DomainEvent]) -> None:
     deliveries = [
         WebhookDelivery(
             event=record,
-            endpoint=endpoint,
+            endpoint_id=endpoint_id,
             merchant_id=event.merchant_id,
             status=DeliveryStatus.PENDING,
             next_attempt_at=now,
             created_at=now,
         )
         for event, record in zip(events, records, strict=True)
-        for endpoint in endpoints_by_merchant[event.merchant_id]
-        if endpoint.subscribes_to(event.name)
+        for endpoint_id, subscribed in endpoints_by_merchant[event.merchant_id]
+        if event.name in (subscribed or [])
     ]
     # Normally inside the emitter's transaction already (no savepoint needed); on its own,
     # the events and their deliveries still commit together.
     with transaction.atomic(savepoint=False):
-        WebhookEvent.objects.bulk_create(records)
+        if len(records) == 1:
+            rows.run(rows.insert(records[0]))
+        else:
+            WebhookEvent.objects.bulk_create(records)
         if not deliveries:
             return
-        WebhookDelivery.objects.bulk_create(deliveries)
+        if len(deliveries) <= 4:
+            for delivery in deliveries:
+                rows.run(rows.insert(delivery))
+        else:
+            WebhookDelivery.objects.bulk_create(deliveries)
         ids = [str(delivery.pk) for delivery in deliveries]
         transaction.on_commit(lambda: _deliveries_wake(ids), robust=True)
         transaction.on_commit(_recovery_check, robust=True)
