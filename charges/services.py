@@ -102,6 +102,10 @@ def _transition(
 
 
 def _schedule_expiry(charge: Charge) -> None:
+    """Enqueued inside the charge's own transaction: on the database queue the task row
+    commits (or rolls back) with the charge, and no second write transaction is needed. On a
+    queue outside the database a rolled-back charge leaves a task that finds nothing to do; the
+    task runs at ``expires_at`` and sweeps every due charge, so it never runs too early."""
     from .tasks import charge_expire_task
 
     charge_expire_task.using(run_after=charge.expires_at).enqueue(str(charge.id))
@@ -120,42 +124,50 @@ def charge_create(
 ) -> Charge:
     """Create a pending charge with its BR Code and QR image, and schedule its expiry.
 
-    The provider call and the PNG happen before the transaction, so the write lock is held
-    only for the inserts. Emits ``payment.created``."""
+    The provider call, the PNG and the rows' SQL (``pagtracker.rows``) are prepared before
+    the transaction, so the write lock is held only for the inserts. Emits
+    ``payment.created``."""
     now = timezone.now()
     expires_at = now + timedelta(seconds=expires_in)
     provider = provider_for(merchant)
     issued = provider.charge_create(
         merchant=merchant, amount_cents=amount_cents, expires_at=expires_at, descricao=descricao
     )
-    image = render_data_uri(issued.qr_code)
+    charge = Charge(
+        merchant=merchant,
+        provider=provider.name,
+        txid=issued.txid,
+        public_code=secrets.token_urlsafe(16),
+        amount_cents=amount_cents,
+        descricao=descricao,
+        cliente=cliente,
+        metadata=metadata or {},
+        split_id=split_id,
+        split_snapshot=split_snapshot,
+        qr_code=issued.qr_code,
+        qr_code_image=render_data_uri(issued.qr_code),
+        created_at=now,
+        expires_at=expires_at,
+    )
+    inserts = [
+        rows.insert(charge),
+        rows.insert(
+            ChargeEvent(
+                charge=charge,
+                type=ChargeEventType.CREATED,
+                data={"valor": amount_cents / 100},
+                created_at=now,
+            )
+        ),
+    ]
+    data = charge_event_data(charge)
     with transaction.atomic():
-        charge = Charge.objects.create(
-            merchant=merchant,
-            provider=provider.name,
-            txid=issued.txid,
-            public_code=secrets.token_urlsafe(16),
-            amount_cents=amount_cents,
-            descricao=descricao,
-            cliente=cliente,
-            metadata=metadata or {},
-            split_id=split_id,
-            split_snapshot=split_snapshot,
-            qr_code=issued.qr_code,
-            qr_code_image=image,
-            created_at=now,
-            expires_at=expires_at,
-        )
-        ChargeEvent.objects.create(
-            charge=charge,
-            type=ChargeEventType.CREATED,
-            data={"valor": amount_cents / 100},
-            created_at=now,
-        )
-        domain_event_emit(
-            name="payment.created", merchant_id=merchant.pk, data=charge_event_data(charge)
-        )
-        transaction.on_commit(lambda: _schedule_expiry(charge))
+        for statement in inserts:
+            rows.run(statement)
+        domain_event_emit(name="payment.created", merchant_id=merchant.pk, data=data)
+        _schedule_expiry(charge)
+    charge._state.adding = False  # saved (by rows.run): a later save() updates it
+    charge._state.db = "default"
     return charge
 
 
