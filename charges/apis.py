@@ -47,10 +47,11 @@ class ChargeListCreateView(APIView):
         operation_id="charges_list",
     )
     def get(self, request: Request) -> Response:
-        queryset = selectors.charge_list(
-            merchant_id=request.user.merchant_id, filters=request.query_params.dict()
-        )
-        items, meta = paginate(request, queryset)
+        filters = request.query_params.dict()
+        queryset = selectors.charge_list(merchant_id=request.user.merchant_id, filters=filters)
+        counted = {k: v for k, v in filters.items() if k not in ("page", "per_page")}
+        total_key = ("charges", request.user.merchant_id, tuple(sorted(counted.items())))
+        items, meta = paginate(request, queryset, total_key=total_key)
         data = ChargeListItemSerializer(items, many=True, context={"request": request}).data
         return ok(data, meta=meta)
 

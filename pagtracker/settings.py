@@ -212,6 +212,8 @@ for _item in env_list("RATE_LIMITS"):
 # Limits from this many hits per window up are counted in per-process leases under Redis
 # (pagtracker/api/throttling.py); smaller ones cost one INCR per hit and are exact.
 RATE_LIMIT_LEASE_FROM = int(os.environ.get("RATE_LIMIT_LEASE_FROM", "1000"))
+# How long a list's meta.total (a COUNT) is reused by a process (pagtracker/api/pagination.py).
+LIST_TOTAL_CACHE_SECONDS = float(os.environ.get("LIST_TOTAL_CACHE_SECONDS", "2"))
 ANONYMOUS_RATE_LIMIT_PER_MINUTE = int(os.environ.get("ANONYMOUS_RATE_LIMIT_PER_MINUTE", "60"))
 LOGIN_ATTEMPTS_PER_WINDOW = int(os.environ.get("LOGIN_ATTEMPTS_PER_WINDOW", "10"))
 LOGIN_WINDOW_SECONDS = int(os.environ.get("LOGIN_WINDOW_SECONDS", "300"))

@@ -260,15 +260,50 @@ def test_refund_is_idempotent_with_a_key(api, create_charge, pay):
     assert api.get(f"/api/charges/{charge['id']}").json()["data"]["valor_reembolsado"] == 10
 
 
-def test_listing_costs_the_same_queries_for_1_or_20_charges(api, create_charge):
+def test_listing_costs_the_same_queries_for_1_or_20_charges(api, create_charge, settings):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    settings.LIST_TOTAL_CACHE_SECONDS = 0
+    create_charge(valor=1)
     create_charge(valor=1)
     with CaptureQueriesContext(connection) as one:
-        api.get("/api/charges")
+        assert len(api.get("/api/charges?per_page=1").json()["data"]) == 1
     for _ in range(19):
         create_charge(valor=1)
     with CaptureQueriesContext(connection) as twenty:
         assert len(api.get("/api/charges").json()["data"]) == 20
     assert len(twenty.captured_queries) == len(one.captured_queries) <= 3
+
+
+def test_list_total_is_exact_without_a_count_on_the_last_page(api, create_charge, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for _ in range(5):
+        create_charge(valor=1)
+    with CaptureQueriesContext(connection) as last_page:
+        body = api.get("/api/charges?per_page=2&page=3").json()
+    assert body["meta"] == {"page": 3, "per_page": 2, "total": 5}
+    assert not [q for q in last_page.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert api.get("/api/charges?per_page=2&page=4").json()["meta"]["total"] == 5
+
+
+def test_list_total_of_full_pages_is_counted_once_per_window(api, create_charge, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.LIST_TOTAL_CACHE_SECONDS = 60
+    for _ in range(4):
+        create_charge(valor=1)
+    assert api.get("/api/charges?per_page=2").json()["meta"]["total"] == 4
+    create_charge(valor=1)
+    with CaptureQueriesContext(connection) as again:
+        meta = api.get("/api/charges?per_page=2&page=2").json()["meta"]
+    # Within the window the count is reused (documented staleness)...
+    assert meta["total"] == 4
+    assert not [q for q in again.captured_queries if "COUNT(" in q["sql"].upper()]
+    # ...per filter set: another filter counts afresh.
+    assert api.get("/api/charges?per_page=2&status=pending").json()["meta"]["total"] == 5
+    settings.LIST_TOTAL_CACHE_SECONDS = 0
+    assert api.get("/api/charges?per_page=2").json()["meta"]["total"] == 5
