@@ -4,6 +4,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
+from pagtracker import rows
 from pagtracker.errors import InvalidInput, NotFound
 
 from .models import STATUS_ALIASES, Charge, ChargeStatus
@@ -53,8 +54,7 @@ def charge_list(*, merchant_id: Any, filters: dict[str, str]) -> QuerySet[Charge
 
 def charge_get(*, merchant_id: Any, charge_id: Any) -> Charge:
     """One charge of the merchant; another merchant's id is simply not found."""
-    queryset = Charge.objects.filter(merchant_id=merchant_id, pk=charge_id).order_by()
-    charge = next(iter(queryset[:1]), None)
+    charge = rows.get(Charge, where={"id": charge_id, "merchant": merchant_id})
     if charge is None:
         raise NotFound("Charge not found.")
     return charge

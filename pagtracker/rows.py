@@ -4,8 +4,9 @@ On SQLite every write transaction holds the one write lock, so whatever Python r
 runs for every writer in turn: the ORM's ``create`` and ``save`` spend ~0.3 ms each building
 and compiling their SQL. ``insert`` and ``update`` do that work first, with the fields' own
 ``pre_save`` and ``get_db_prep_save`` (the values the ORM itself would send, on SQLite and
-PostgreSQL alike), and ``run`` then costs one ``execute`` per statement. Used on the hottest
-write path (a payment confirmation); everything else uses the ORM."""
+PostgreSQL alike), and ``run`` then costs one ``execute`` per statement. ``select`` and ``get``
+read with a statement compiled once per shape. Used on the hottest paths (creating, reading
+and confirming a charge); everything else uses the ORM."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -125,6 +126,18 @@ def select(
             converted.append(value)
         out.append(tuple(converted))
     return out
+
+
+def get(model: type[Model], *, where: dict[str, Any]) -> Any | None:
+    """The one instance matching ``where`` (on a unique key), built as the ORM builds it
+    (``Model.from_db``), or None. For the hottest reads: a charge by id."""
+    fields = model._meta.concrete_fields
+    found = select(model, [f.name for f in fields], where=where)
+    if not found:
+        return None
+    if len(found) > 1:
+        raise model.MultipleObjectsReturned(f"{len(found)} rows match {where}")  # type: ignore[attr-defined]
+    return model.from_db(connection.alias, [f.attname for f in fields], found[0])
 
 
 def run(statement: Statement) -> int:
