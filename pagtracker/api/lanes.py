@@ -8,7 +8,8 @@ endpoints that cost 40% of the throughput and multiplied p99 by 5-10 (bench/READ
 Here each request borrows one of ``ASGI_SYNC_LANES`` reusable contexts; every lane keeps its
 thread, so connections persist (``CONN_MAX_AGE``) and a process has at most that many requests
 in its sync code at once. Requests wait for a free lane in arrival order. A slow request (a
-webhook test send) occupies one lane, not the process."""
+webhook test send) occupies one lane, which is the whole process where there is only one
+(SQLite behind several processes: settings.py)."""
 
 import asyncio
 from typing import Any

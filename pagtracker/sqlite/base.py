@@ -30,8 +30,8 @@ from typing import Any
 from django.db.backends.sqlite3 import base
 from django.db.utils import OperationalError
 
-_FIRST_WAIT = 0.0002
-_LONGEST_WAIT = 0.002
+_FIRST_WAIT = 0.00005
+_LONGEST_WAIT = 0.0005
 _CHECKPOINT_EVERY_BYTES = 4 * 1024 * 1024
 _CHECKPOINT_POLL_SECONDS = 0.25
 _checkpointers: set[str] = set()

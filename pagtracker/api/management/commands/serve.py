@@ -81,7 +81,14 @@ class Command(BaseCommand):
         parser.add_argument("--no-access-log", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from django.conf import settings
+
         from realtime.hub import cross_process_layer
+
+        if "ASGI_SYNC_LANES" not in os.environ:
+            # One process serves everything here: a second lane keeps one slow request (a
+            # webhook test send) from holding up the rest (settings.py, ASGI_SYNC_LANES).
+            settings.ASGI_SYNC_LANES = max(settings.ASGI_SYNC_LANES, 2)
 
         server = uvicorn_server(
             host=options["host"], port=options["port"], access_log=not options["no_access_log"]
