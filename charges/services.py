@@ -22,7 +22,6 @@ from pagtracker.errors import InsufficientFunds, InvalidInput, InvalidState, Not
 from pagtracker.events import domain_event_emit, domain_events_emit
 from pagtracker.ledger.models import EntryKind
 from pagtracker.ledger.services import (
-    ledger_credit,
     ledger_credit_entry,
     ledger_debit,
     merchant_lock,
@@ -240,6 +239,19 @@ def charge_payment_confirm(
         return PaymentResult(existing, existing.charge, duplicate=True)
 
 
+def _payment_credit(charge: Charge, amount_cents: int, end_to_end_id: str) -> Any:
+    """The ledger credit of an applied payment (unsaved: the caller writes it in the
+    payment's transaction)."""
+    return ledger_credit_entry(
+        merchant_id=charge.merchant_id,
+        kind=EntryKind.PAYMENT_IN,
+        amount_cents=amount_cents,
+        reference_id=charge.id,
+        charge_id=charge.id,
+        description=f"Pix {end_to_end_id}",
+    )
+
+
 def _payment_apply(
     charge: Charge,
     *,
@@ -272,16 +284,7 @@ def _payment_apply(
     charge_update = rows.update(paid, _MUTABLE_FIELDS, where={"status": ChargeStatus.PENDENTE})
     writes = [
         rows.insert(notification),
-        rows.insert(
-            ledger_credit_entry(
-                merchant_id=charge.merchant_id,
-                kind=EntryKind.PAYMENT_IN,
-                amount_cents=charge.amount_cents,
-                reference_id=charge.id,
-                charge_id=charge.id,
-                description=f"Pix {end_to_end_id}",
-            )
-        ),
+        rows.insert(_payment_credit(charge, charge.amount_cents, end_to_end_id)),
         rows.insert(
             ChargeEvent(
                 charge=paid,
@@ -346,14 +349,7 @@ def _payment_record(
         charge.paid_at = paid_at
         charge.paid_amount_cents = amount_cents
         charge.end_to_end_id = end_to_end_id
-        ledger_credit(
-            merchant_id=charge.merchant_id,
-            kind=EntryKind.PAYMENT_IN,
-            amount_cents=amount_cents,
-            reference_id=charge.id,
-            charge_id=charge.id,
-            description=f"Pix {end_to_end_id}",
-        )
+        _payment_credit(charge, amount_cents, end_to_end_id).save(force_insert=True)
         _transition(
             charge,
             ChargeStatus.PAGO,

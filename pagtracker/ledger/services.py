@@ -33,8 +33,8 @@ def ledger_credit_entry(
     charge_id: Any = None,
     description: str = "",
 ) -> LedgerEntry:
-    """A credit, not yet saved: for callers that prepare their writes before the transaction
-    (``pagtracker.rows``). It must be written in the transaction of the money movement."""
+    """A credit, not yet saved: the caller writes it (``save`` or ``pagtracker.rows``) in the
+    transaction of the money movement."""
     if amount_cents <= 0:
         raise ValueError("a credit is positive")
     return LedgerEntry(
@@ -45,27 +45,6 @@ def ledger_credit_entry(
         charge_id=charge_id,
         description=description,
     )
-
-
-def ledger_credit(
-    *,
-    merchant_id: Any,
-    kind: EntryKind,
-    amount_cents: int,
-    reference_id: UUID,
-    charge_id: Any = None,
-    description: str = "",
-) -> LedgerEntry:
-    entry = ledger_credit_entry(
-        merchant_id=merchant_id,
-        kind=kind,
-        amount_cents=amount_cents,
-        reference_id=reference_id,
-        charge_id=charge_id,
-        description=description,
-    )
-    entry.save(force_insert=True)
-    return entry
 
 
 def ledger_debit(
