@@ -5,7 +5,7 @@ SQLite's busy handler, which sleeps 1, 2, 5 ... then 100 ms between tries: under
 waiter keeps sleeping long after the lock was released, the server idles while requests queue,
 and p99 grows to hundreds of ms (bench/README.md, "charges"). Here every transaction first
 takes an exclusive ``flock`` on ``<database>-writer.lock`` (each connection has its own file
-description, so threads of one process queue too), trying again every 0.2-2 ms, and releases
+description, so threads of one process queue too), trying again every 0.05-0.5 ms, and releases
 it on commit, rollback or close. ``BEGIN IMMEDIATE`` then finds the database free. Writes in
 autocommit mode (outside ``transaction.atomic``) still use SQLite's own lock and timeout.
 
