@@ -174,8 +174,9 @@ class ConfirmPool:
 def expiry(server: Server, n: int, repeats: int, tmp: Path) -> dict[str, Any]:
     """(d): in-process sweep, then the db_worker through one due task."""
     inproc, viatask = [], []
-    for r in range(repeats):
-        seed = server.script(
+
+    def seed_due() -> dict[str, Any]:
+        return server.script(
             "pool",
             "--email",
             server.email,
@@ -187,6 +188,9 @@ def expiry(server: Server, n: int, repeats: int, tmp: Path) -> dict[str, Any]:
             "--tag",
             "bench-due",
         )
+
+    for r in range(repeats):
+        seed = seed_due()
         res = server.script("expire-inproc")
         res["seed_s"] = seed["seconds"]
         inproc.append(res)
@@ -195,18 +199,7 @@ def expiry(server: Server, n: int, repeats: int, tmp: Path) -> dict[str, Any]:
     try:
         time.sleep(2.5)  # the worker's random start-up delay is < 1 s
         for r in range(repeats):
-            server.script(
-                "pool",
-                "--email",
-                server.email,
-                "--n",
-                str(n),
-                "--out",
-                str(tmp / "due.txt"),
-                "--due",
-                "--tag",
-                "bench-due",
-            )
+            seed_due()
             res = server.script("expire-task", "--timeout", "600", timeout=900)
             viatask.append(res)
             log(f"  expire via db_worker rep{r}: {res}")

@@ -30,6 +30,8 @@ from typing import Any
 from django.db.backends.sqlite3 import base
 from django.db.utils import OperationalError
 
+from .creation import DatabaseCreation
+
 _FIRST_WAIT = 0.00005
 _LONGEST_WAIT = 0.0005
 _CHECKPOINT_EVERY_BYTES = 4 * 1024 * 1024
@@ -66,6 +68,8 @@ def _checkpointer_ensure(path: str) -> None:
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    creation_class = DatabaseCreation
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._writer_fd: int | None = None
