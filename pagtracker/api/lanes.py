@@ -1,4 +1,5 @@
-"""Django's ASGI handler with a fixed pool of long-lived sync threads ("lanes").
+"""Django's ASGI handler with a fixed pool of long-lived sync threads ("lanes"), and one thread
+hop per request.
 
 Stock Django runs each HTTP request's sync code in a ``ThreadSensitiveContext`` of its own: a
 new thread per request, hence a new database connection and a new cache (Redis) client per
@@ -9,20 +10,35 @@ Here each request borrows one of ``ASGI_SYNC_LANES`` reusable contexts; every la
 thread, so connections persist (``CONN_MAX_AGE``) and a process has at most that many requests
 in its sync code at once. Requests wait for a free lane in arrival order. A slow request (a
 webhook test send) occupies one lane, which is the whole process where there is only one
-(SQLite behind several processes: settings.py)."""
+(SQLite behind several processes: settings.py).
+
+Stock Django also crosses between the event loop and the sync thread four or five times per
+request: ``request_started``, the sync middleware, back to the loop for the async core of the
+chain, the sync view, ``response.close()``. Our views and middleware are all sync, so here the
+middleware chain is loaded in sync mode (as under WSGI) and one call on the lane runs
+``request_started``, the request, the whole chain and, for a response that is not streamed,
+``close()``. The event loop only reads the body and writes the response."""
 
 import asyncio
+from contextlib import closing
 from typing import Any
 
-from asgiref.sync import SyncToAsync, ThreadSensitiveContext
-from django.core.handlers.asgi import ASGIHandler
+from asgiref.sync import SyncToAsync, ThreadSensitiveContext, sync_to_async
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers import base
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import FileResponse, HttpResponseBase
+from django.urls import set_script_prefix
 
 
 class LaneASGIHandler(ASGIHandler):
     def __init__(self, *, lanes: int) -> None:
-        super().__init__()
+        base.BaseHandler.__init__(self)
+        self.load_middleware(is_async=False)
         self._lanes = [ThreadSensitiveContext() for _ in range(max(lanes, 1))]
         self._free: asyncio.Queue[ThreadSensitiveContext] | None = None
+        self._serve_on_lane = sync_to_async(self._serve, thread_sensitive=True)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -39,6 +55,34 @@ class LaneASGIHandler(ASGIHandler):
         finally:
             SyncToAsync.thread_sensitive_context.reset(token)
             self._free.put_nowait(lane)
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        with closing(body_file):
+            response = await self._serve_on_lane(scope, body_file)
+            await self.send_response(response, send)
+            if response.streaming:
+                await sync_to_async(response.close, thread_sensitive=True)()
+
+    def _serve(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        """On the lane: the whole sync request, as Django's WSGI handler runs it."""
+        set_script_prefix(get_script_prefix(scope))
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, response = self.create_request(scope, body_file)
+        if request is not None:
+            response = self.get_response(request)
+            response._handler_class = self.__class__  # type: ignore[attr-defined]
+            if isinstance(response, FileResponse):
+                response.block_size = self.chunk_size
+        assert response is not None
+        if not response.streaming:
+            # The content is in memory: close now (request_finished, the request's files)
+            # rather than hop back to this thread after sending.
+            response.close()
+        return response
 
 
 def lane_asgi_application() -> LaneASGIHandler:
