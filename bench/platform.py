@@ -1,11 +1,14 @@
 """Issue "foundation": what the platform layer (authentication, rate limit, envelope,
 middleware) costs per request.
 
-In ONE run against ONE server, interleaved: GET /bench/bare (a plain JsonResponse: the
-baseline), GET /api/users/me with a JWT, GET /api/users/me with an API key, at 16 and 64
-clients. Prints req/s, p50/p99, server and wrk CPU, and the overhead ratio
-1 - api_rps / bare_rps. Runs on the embedded default (SQLite + local-memory cache) and, with
---redis-url URL (or ``auto``: our own throw-away redis-server), again with Redis as the cache.
+In ONE run against ONE server, interleaved: GET /bench/bare (a plain Django JsonResponse),
+GET /bench/bare-drf (a DRF view with no authentication, permission, throttling, envelope or
+version header), GET /api/users/me with a JWT, GET /api/users/me with an API key, at 16 and
+64 clients. Prints req/s, p50/p99, server and wrk CPU, and the overhead ratio
+1 - api_rps / baseline_rps against each baseline: against bare-drf it is what the platform
+layers (auth, throttling, envelope, versioning) cost; against bare, those and DRF together.
+Runs on the embedded default (SQLite + local-memory cache) and, with --redis-url URL (or
+``auto``: our own throw-away redis-server), again with Redis as the cache.
 
   .venv/bin/python bench/platform.py [--repeats 3] [--duration 10] [--conc 16,64] [--redis-url auto]
 """
@@ -37,6 +40,7 @@ def measure(
     extra = [redis.pid] if redis is not None else []
     workloads = [
         Workload("bare", "get", f"{server.url}/bench/bare", server.pid, extra_pids=extra),
+        Workload("bare_drf", "get", f"{server.url}/bench/bare-drf", server.pid, extra_pids=extra),
         Workload(
             "me_jwt",
             "get",
@@ -58,21 +62,17 @@ def measure(
     summary = common.summarize(runs)
     overhead: dict[str, dict[str, float]] = {}
     for c in concs:
-        bare = summary[f"bare@{c}"]["rps_median"]
-        bare_cpu = summary[f"bare@{c}"]["cpu_ms_per_req_median"]
-        overhead[str(c)] = {
-            name: round(1 - summary[f"{name}@{c}"]["rps_median"] / bare, 3)
-            for name in ("me_jwt", "me_apikey")
-        }
-        # the same from server CPU per request (robust to other load on the machine)
-        overhead[str(c)].update(
-            {
-                f"{name}_cpu": round(
-                    1 - bare_cpu / summary[f"{name}@{c}"]["cpu_ms_per_req_median"], 3
+        overhead[str(c)] = {}
+        for base in ("bare", "bare_drf"):
+            bare = summary[f"{base}@{c}"]["rps_median"]
+            bare_cpu = summary[f"{base}@{c}"]["cpu_ms_per_req_median"]
+            for name in ("me_jwt", "me_apikey"):
+                api = summary[f"{name}@{c}"]
+                overhead[str(c)][f"{name}_vs_{base}"] = round(1 - api["rps_median"] / bare, 3)
+                # the same from server CPU per request (robust to other load on the machine)
+                overhead[str(c)][f"{name}_vs_{base}_cpu"] = round(
+                    1 - bare_cpu / api["cpu_ms_per_req_median"], 3
                 )
-                for name in ("me_jwt", "me_apikey")
-            }
-        )
     return {"label": label, "runs": runs, "summary": summary, "overhead": overhead}
 
 
@@ -81,15 +81,17 @@ def report(result: dict[str, Any]) -> str:
         f"\n### platform — {result['label']}\n",
         common.table(result["summary"]),
         "",
-        "| clients | overhead JWT (1 - rps/bare) | overhead API key | "
-        "by CPU/req: JWT (1 - bare/api) | by CPU/req: API key |",
-        "|---|---|---|---|---|",
+        "| clients | baseline | overhead JWT (1 - rps/baseline) | overhead API key | "
+        "by CPU/req: JWT (1 - baseline/api) | by CPU/req: API key |",
+        "|---|---|---|---|---|---|",
     ]
     for c, o in result["overhead"].items():
-        lines.append(
-            f"| {c} | {o['me_jwt']:.1%} | {o['me_apikey']:.1%} | "
-            f"{o['me_jwt_cpu']:.1%} | {o['me_apikey_cpu']:.1%} |"
-        )
+        for base, what in (("bare_drf", "DRF view (platform layers)"), ("bare", "Django view")):
+            lines.append(
+                f"| {c} | {what} | {o[f'me_jwt_vs_{base}']:.1%} | "
+                f"{o[f'me_apikey_vs_{base}']:.1%} | "
+                f"{o[f'me_jwt_vs_{base}_cpu']:.1%} | {o[f'me_apikey_vs_{base}_cpu']:.1%} |"
+            )
     if "redis_cpu" in result:
         lines.append(f"\n(redis-server CPU cores, median per run: {result['redis_cpu']})")
     return "\n".join(lines)

@@ -3,7 +3,13 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from pagtracker.api.views import HealthView, RootView, api_not_found, bench_bare_view
+from pagtracker.api.views import (
+    BenchBareDrfView,
+    HealthView,
+    RootView,
+    api_not_found,
+    bench_bare_view,
+)
 
 api_patterns = [
     path("", include("pagtracker.accounts.urls")),
@@ -25,3 +31,4 @@ urlpatterns = [
 
 if settings.BENCH_BARE_VIEW:
     urlpatterns.append(path("bench/bare", bench_bare_view))
+    urlpatterns.append(path("bench/bare-drf", BenchBareDrfView.as_view()))

@@ -1,6 +1,7 @@
 """Platform endpoints: health, root, and the JSON 404 for unknown ``/api/`` URLs."""
 
 import time
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -100,6 +101,23 @@ def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> Json
     return response
 
 
+BARE_BODY = {"id": "00000000-0000-0000-0000-000000000000", "email": "bare@example.com"}
+
+
 def bench_bare_view(request: HttpRequest) -> JsonResponse:
-    """The benchmarks' baseline: the same server and JSON, without any platform layer."""
-    return JsonResponse({"id": "00000000-0000-0000-0000-000000000000", "email": "bare@example.com"})
+    """The benchmarks' baseline: the same server and JSON, without DRF or any platform layer."""
+    return JsonResponse(BARE_BODY)
+
+
+class BenchBareDrfView(APIView):
+    """The second baseline: a DRF view with no authentication, permission, throttling,
+    envelope or version header (not under /api/). /api/users/me against it is what those
+    platform layers cost; against ``bench_bare_view``, what they and DRF cost together."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[Any] = []
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> Response:
+        return Response(BARE_BODY)
