@@ -7,6 +7,7 @@ reaches other processes within ``AUTH_CACHE_SECONDS`` (default 5). Expiry of a k
 checked on every request. Set ``AUTH_CACHE_SECONDS=0`` to disable."""
 
 import copy
+import functools
 import threading
 import time
 from typing import Any
@@ -51,7 +52,8 @@ def _model_copy(obj: Any) -> Any:
         return copy.deepcopy(obj)
     clone = obj.__class__.__new__(obj.__class__)
     values = obj.__dict__.copy()
-    for name, value in obj.__dict__.items():
+    for name in values.keys() - _immutable_attnames(obj.__class__):
+        value = values[name]
         if isinstance(value, (dict, list, set)):
             values[name] = copy.deepcopy(value)
     state = ModelState()
@@ -63,6 +65,41 @@ def _model_copy(obj: Any) -> Any:
     values["_state"] = state
     clone.__dict__ = values
     return clone
+
+
+@functools.cache
+def _immutable_attnames(model: type[Model]) -> frozenset[str]:
+    """The attributes of ``model``'s fields that never hold a mutable container (all but
+    JSON and the like), so copying skips them."""
+    return frozenset(
+        field.attname
+        for field in model._meta.concrete_fields
+        if field.get_internal_type() in _IMMUTABLE_TYPES
+    ) | {"_state"}
+
+
+_IMMUTABLE_TYPES = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "DateField",
+    "DateTimeField",
+    "DecimalField",
+    "EmailField",
+    "FloatField",
+    "ForeignKey",
+    "IntegerField",
+    "OneToOneField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SlugField",
+    "SmallIntegerField",
+    "TextField",
+    "URLField",
+    "UUIDField",
+}
 
 
 def auth_cache_clear(**_: Any) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 from rest_framework import exceptions
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -17,9 +17,11 @@ from .services import LIVE_PREFIX, TEST_PREFIX, api_key_touch, hash_api_key
 
 
 def bearer_token(request: Request) -> str | None:
-    parts = get_authorization_header(request).split()
-    if len(parts) == 2 and parts[0].lower() == b"bearer":
-        return parts[1].decode("latin-1")
+    # META, not DRF's get_authorization_header: that builds request.headers from the whole
+    # environ on every request.
+    parts = request.META.get("HTTP_AUTHORIZATION", "").split()
+    if len(parts) == 2 and parts[0].lower() == "bearer":
+        return str(parts[1])
     return None
 
 

@@ -179,6 +179,19 @@ def test_sandbox_payment_confirms_once_and_credits_the_ledger(api, create_charge
     assert PaymentNotification.objects.filter(outcome="not_payable").count() == 1
 
 
+def test_sandbox_payment_body_is_optional_and_checked_when_present(api, create_charge):
+    url = "/api/sandbox/charges/{}/pay"
+    # No body at all pays the charge's amount, like {}.
+    assert api.post(url.format(create_charge()["id"])).status_code == 200
+    charge = create_charge()
+    for body in ([], [1], {"valor": "abc"}, {"end_to_end_id": "short"}):
+        response = api.post(url.format(charge["id"]), body, format="json")
+        assert response.status_code == 422, body
+        assert response.json()["error"]["code"] == "invalid_input"
+    assert api.get(f"/api/charges/{charge['id']}").json()["data"]["status"] == "pendente"
+    assert PaymentNotification.objects.filter(charge_id=charge["id"]).count() == 0
+
+
 def test_wrong_amount_is_recorded_and_not_applied(api, create_charge, pay):
     charge = create_charge(valor=50)
     response = pay(charge["id"], valor=49.99)
