@@ -6,12 +6,15 @@ Lock order, everywhere: merchant (ledger debits), then charge, then wallet.
 """
 
 import copy
+import math
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -100,14 +103,37 @@ def _transition(
     )
 
 
+# Expiry slots this process has a committed expiry task for (``_schedule_expiry``).
+_expiry_slots: set[int] = set()
+
+
 def _schedule_expiry(charge: Charge) -> None:
-    """Enqueued inside the charge's own transaction: on the database queue the task row
-    commits (or rolls back) with the charge, and no second write transaction is needed. On a
-    queue outside the database a rolled-back charge leaves a task that finds nothing to do; the
-    task runs at ``expires_at`` and sweeps every due charge, so it never runs too early."""
+    """One expiry task per process and slot of ``CHARGE_EXPIRY_SLOT_SECONDS`` (1 s) of expiry
+    time, due at the end of the charge's slot. Every task sweeps all due charges, so a charge
+    expires at most one slot after its time and never before it, and a burst of creations
+    costs one task row per slot instead of one per charge.
+
+    Enqueued inside the charge's own transaction: on the database queue the task row commits
+    (or rolls back) with the charge, and no second write transaction is needed. The slot
+    counts as covered only once that commits, so a rolled-back charge leaves the next one to
+    enqueue. On a queue outside the database a rolled-back charge leaves a task that finds
+    nothing to do."""
     from .tasks import charge_expire_task
 
-    charge_expire_task.using(run_after=charge.expires_at).enqueue(str(charge.id))
+    step = settings.CHARGE_EXPIRY_SLOT_SECONDS
+    slot = math.ceil(charge.expires_at.timestamp() / step)
+    if slot in _expiry_slots:
+        return
+    run_after = datetime.fromtimestamp(slot * step, tz=UTC)
+    charge_expire_task.using(run_after=run_after).enqueue(str(charge.id))
+    transaction.on_commit(lambda: _expiry_slot_covered(slot, step))
+
+
+def _expiry_slot_covered(slot: int, step: float) -> None:
+    if len(_expiry_slots) >= 100_000:  # forget slots whose tasks are due already
+        now = math.floor(time.time() / step)
+        _expiry_slots.difference_update([s for s in _expiry_slots if s <= now])
+    _expiry_slots.add(slot)
 
 
 def charge_create(

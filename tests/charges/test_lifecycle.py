@@ -52,6 +52,31 @@ def test_charges_expire_by_themselves_on_the_task_queue(make_merchant, client_of
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_one_expiry_task_per_slot_and_none_from_a_rolled_back_charge(make_merchant, settings):
+    settings.CHARGE_EXPIRY_SLOT_SECONDS = 3600  # every charge below falls in one slot
+    merchant = make_merchant().merchant
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.charge_create(merchant=merchant, amount_cents=100, expires_in=60)
+        raise RuntimeError("rolled back")
+    assert DBTaskResult.objects.count() == 0
+    charges = [
+        services.charge_create(merchant=merchant, amount_cents=100, expires_in=60 + i)
+        for i in range(5)
+    ]
+    task = DBTaskResult.objects.get()
+    # Due at the end of the slot: after every charge's expiry, and within one slot of it.
+    for charge in charges:
+        assert charge.expires_at <= task.run_after
+        assert (task.run_after - charge.expires_at).total_seconds() < 3600
+    # The task sweeps every due charge, not only the one it names.
+    from charges.tasks import charge_expire_task
+
+    after = task.run_after + timedelta(seconds=1)
+    assert services.charges_expire_due(now=after) == 5
+    assert charge_expire_task.call(str(charges[0].id)) == 0  # nothing left to do
+
+
 def test_expiry_sweep_is_idempotent_and_spares_paid_charges(api, create_charge, pay):
     due = [create_charge(valor=1)["id"] for _ in range(3)]
     paid = create_charge(valor=1)["id"]
