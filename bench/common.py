@@ -287,7 +287,7 @@ class Server:
             "httptools",
             "--no-access-log",
             "--lifespan",
-            "off",
+            os.environ.get("BENCH_LIFESPAN", "on"),
         ]
         self.log_path = self.workdir / "server.log"
         self._log = open(self.log_path, "w")

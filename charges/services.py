@@ -80,6 +80,8 @@ _MUTABLE_FIELDS = [
     "expired_at",
     "updated_at",
 ]
+# What a payment changes (the fast path writes only these).
+_PAID_FIELDS = ["status", "paid_amount_cents", "end_to_end_id", "paid_at", "updated_at"]
 
 
 def _transition(
@@ -307,7 +309,7 @@ def _payment_apply(
     paid.paid_at = paid_at
     paid.paid_amount_cents = charge.amount_cents
     paid.end_to_end_id = end_to_end_id
-    charge_update = rows.update(paid, _MUTABLE_FIELDS, where={"status": ChargeStatus.PENDENTE})
+    charge_update = rows.update(paid, _PAID_FIELDS, where={"status": ChargeStatus.PENDENTE})
     writes = [
         rows.insert(notification),
         rows.insert(_payment_credit(charge, charge.amount_cents, end_to_end_id)),
