@@ -16,6 +16,7 @@ Runs on the embedded default (SQLite + local-memory cache) and, with --redis-url
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,20 @@ def measure(
     runs = common.run_matrix(workloads, concs, repeats, duration, warmup=warmup)
     summary = common.summarize(runs)
     overhead: dict[str, dict[str, float]] = {}
+    rps = {(r["workload"], r["conc"], r["run"]): r["rps"] for r in runs}
+    reps = sorted({r["run"] for r in runs})
     for c in concs:
         overhead[str(c)] = {}
         for base in ("bare", "bare_drf"):
+            for name in ("me_jwt", "me_apikey"):
+                # Paired: each repeat's API run against the same repeat's baseline (they ran
+                # within seconds of each other), then the median over repeats.
+                pairs = [
+                    1 - rps[(name, c, rep)] / rps[(base, c, rep)]
+                    for rep in reps
+                    if (name, c, rep) in rps and (base, c, rep) in rps
+                ]
+                overhead[str(c)][f"{name}_vs_{base}_paired"] = round(statistics.median(pairs), 3)
             bare = summary[f"{base}@{c}"]["rps_median"]
             bare_cpu = summary[f"{base}@{c}"]["cpu_ms_per_req_median"]
             for name in ("me_jwt", "me_apikey"):
@@ -82,14 +94,16 @@ def report(result: dict[str, Any]) -> str:
         common.table(result["summary"]),
         "",
         "| clients | baseline | overhead JWT (1 - rps/baseline) | overhead API key | "
+        "paired per repeat, median: JWT | API key | "
         "by CPU/req: JWT (1 - baseline/api) | by CPU/req: API key |",
-        "|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for c, o in result["overhead"].items():
         for base, what in (("bare_drf", "DRF view (platform layers)"), ("bare", "Django view")):
             lines.append(
                 f"| {c} | {what} | {o[f'me_jwt_vs_{base}']:.1%} | "
                 f"{o[f'me_apikey_vs_{base}']:.1%} | "
+                f"{o[f'me_jwt_vs_{base}_paired']:.1%} | {o[f'me_apikey_vs_{base}_paired']:.1%} | "
                 f"{o[f'me_jwt_vs_{base}_cpu']:.1%} | {o[f'me_apikey_vs_{base}_cpu']:.1%} |"
             )
     if "redis_cpu" in result:
