@@ -326,6 +326,28 @@ def report(res: dict[str, Any]) -> str:
                 f"{oc['p99_ms_median']} | {verdict(cg)} | {of['rps_median']} / "
                 f"{af['rps_median']} | {fr:.2f}x | {of['p99_ms_median']} | {verdict(fg)} |"
             )
+        # Paired: each repeat's run of ours against the anchor's run right after it.
+        rps = {(r["workload"], r["conc"], r["run"]): r["rps"] for r in res.get("runs", [])}
+        L += [
+            "",
+            "| clients | paired per repeat (ours / seed): create | confirm |",
+            "|---|---|---|",
+        ]
+        for c in res["concs"]:
+            cells = []
+            for kind in ("create", "confirm"):
+                ratios = [
+                    rps[(f"ours_{kind}", c, run)] / rps[(f"anchor_{kind}", c, run)]
+                    for (name, conc, run) in rps
+                    if name == f"ours_{kind}" and conc == c and (f"anchor_{kind}", c, run) in rps
+                ]
+                cells.append(
+                    f"median {statistics.median(ratios):.2f}x "
+                    f"({', '.join(f'{x:.2f}' for x in ratios)})"
+                    if ratios
+                    else "—"
+                )
+            L.append(f"| {c} | {cells[0]} | {cells[1]} |")
     elif res.get("anchor_skipped"):
         L.append(f"\nanchor skipped: {res['anchor_skipped']}")
     e = res.get("expiry")
