@@ -19,6 +19,7 @@ the Flask seed on another port; the HTTP workloads of both are interleaved
       with 10 charges, then with 100,000 (bulk insert): both and the ratio
 
   .venv/bin/python bench/charges.py [--anchor-dir /tmp/anchors] [--repeats 3] [--duration 10]
+                                    [--database-url postgres://127.0.0.1:PORT/EMPTY_DB]
 """
 
 from __future__ import annotations
@@ -296,8 +297,9 @@ def verdict(ok: bool) -> str:
 
 
 def report(res: dict[str, Any]) -> str:
+    database = "PostgreSQL" if res.get("args", {}).get("database_url") else "SQLite"
     L: list[str] = [
-        "\n### charges — HTTP workloads (ours and the anchor, interleaved)\n",
+        f"\n### charges — HTTP workloads (ours on {database} and the anchor, interleaved)\n",
         common.table(res["summary"]),
     ]
     pools = res.get("confirm_pool_sizes")
@@ -416,6 +418,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=0,
         help="pending charges per confirmation run (default: 3x the best rate seen x duration)",
     )
+    ap.add_argument(
+        "--database-url",
+        default="",
+        help="run our server on this empty postgres://127.0.0.1 database instead of a fresh "
+        "SQLite file (ASGI_SYNC_LANES then defaults to 8 per process)",
+    )
     ap.add_argument("--expire-n", type=int, default=10000)
     ap.add_argument("--expire-repeats", type=int, default=0, help="default: min(repeats, 3)")
     ap.add_argument("--reads-small", type=int, default=10)
@@ -447,7 +455,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             res["anchor_skipped"] = "no --anchor-dir given (see bench/README.md)"
         if anchor is None:
             log(f"ANCHOR SKIPPED: {res['anchor_skipped']}")
-    server = Server("charges", workers=a.workers)
+    if a.database_url and not a.database_url.startswith("postgres://"):
+        raise SystemExit("--database-url must be a postgres:// URL (SQLite is the default)")
+    server = Server(
+        "charges",
+        workers=a.workers,
+        extra_env={"DATABASE_URL": a.database_url} if a.database_url else None,
+    )
     try:
         server.start()
         status, body = common.http_json(
