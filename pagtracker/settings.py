@@ -230,11 +230,11 @@ FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", DEBUG)
 WEBHOOK_RETRY_SCHEDULE = os.environ.get("WEBHOOK_RETRY_SCHEDULE", "300,900,1800,3600,10800,21600")
+# Charges expire at most this long after their time (one expiry task per slot and process).
+CHARGE_EXPIRY_SLOT_SECONDS = float(os.environ.get("CHARGE_EXPIRY_SLOT_SECONDS", "1"))
 # Delivery tuning (webhooks/services/deliveries.py, recovery.py): how long a sending task keeps
 # draining due deliveries, how long it lingers for new ones, how many wake-up tasks may be
 # queued, and the recovery sweep's period and grace for lost enqueues.
-# Charges expire at most this long after their time (one expiry task per slot and process).
-CHARGE_EXPIRY_SLOT_SECONDS = float(os.environ.get("CHARGE_EXPIRY_SLOT_SECONDS", "1"))
 WEBHOOK_DRAIN_SECONDS = float(os.environ.get("WEBHOOK_DRAIN_SECONDS", "5"))
 WEBHOOK_LINGER_SECONDS = float(os.environ.get("WEBHOOK_LINGER_SECONDS", "0.25"))
 WEBHOOK_WAKEUP_SLOTS = int(os.environ.get("WEBHOOK_WAKEUP_SLOTS", "4"))
@@ -243,7 +243,7 @@ WEBHOOK_RECOVERY_GRACE_SECONDS = float(os.environ.get("WEBHOOK_RECOVERY_GRACE_SE
 
 SESSION_COOKIE_HTTPONLY = True
 # The admin's messages live in its session. The default (a signed cookie first) builds a
-# cookie signer on every request, the API's included: 5% of a bare request's CPU.
+# cookie signer on every request, the API's included (~9 µs, ~1.5% of a bare request).
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
