@@ -20,8 +20,10 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     from charges import services as charge_services
+    from pagtracker.api.throttling import rate_limits_reset
 
     cache.clear()
+    rate_limits_reset()
     # Each test's database starts empty: so does the memory of which expiry slots have a task.
     charge_services._expiry_slots.clear()
     yield

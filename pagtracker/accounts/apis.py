@@ -27,6 +27,7 @@ from .serializers import (
     TokenPairSerializer,
     UserOutputSerializer,
     UserUpdateSerializer,
+    user_output,
 )
 from .tokens import InvalidCredentials, token_pair_issue, token_pair_refresh
 
@@ -100,7 +101,7 @@ class TokenRefreshView(_PublicAuthView):
 class MeView(APIView):
     @extend_schema(responses=enveloped(UserOutputSerializer), tags=["users"])
     def get(self, request: Request) -> Response:
-        return ok(UserOutputSerializer(request.user).data)
+        return ok(user_output(request.user))
 
     @extend_schema(
         request=UserUpdateSerializer, responses=enveloped(UserOutputSerializer), tags=["users"]
@@ -109,7 +110,7 @@ class MeView(APIView):
         serializer = UserUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_update_profile(user=request.user, **serializer.validated_data)
-        return ok(UserOutputSerializer(user).data)
+        return ok(user_output(user))
 
 
 class ApiKeyListCreateView(APIView):

@@ -64,6 +64,13 @@ _verified_tokens: dict[str, Any] = {}
 
 
 class AccessTokenAuthentication(JWTAuthentication):
+    # DRF builds the authenticators anew for every request; simplejwt's __init__ looks the
+    # user model up each time, for ``get_user``, which this class does not use.
+    user_model = User
+
+    def __init__(self) -> None:
+        pass
+
     def authenticate(self, request: Request) -> tuple[User, Any] | None:  # type: ignore[override]
         raw = bearer_token(request)
         if raw is None:

@@ -39,22 +39,27 @@ class UserOutputSerializer(serializers.Serializer):
     updated_at = UtcDateTimeField()
 
     def to_representation(self, instance: User) -> dict[str, Any]:
-        # Built directly: DRF copies every declared field per serializer instance, which was
-        # the largest cost of GET /api/users/me. The declared fields document the schema and
-        # tests check both agree.
-        merchant = instance.merchant
-        assert merchant is not None  # IsMerchant let the request in
-        return {
-            "id": str(instance.id),
-            "email": instance.email,
-            "nome": instance.nome,
-            "empresa": merchant.empresa,
-            "plano": merchant.plano,
-            "chave_pix": merchant.chave_pix,
-            "cidade": merchant.cidade,
-            "created_at": iso_utc(instance.created_at),
-            "updated_at": iso_utc(max(instance.updated_at, merchant.updated_at)),
-        }
+        return user_output(instance)
+
+
+def user_output(user: User) -> dict[str, Any]:
+    """``UserOutputSerializer``'s output, built directly: DRF copies every declared field per
+    serializer instance, which was the largest cost of ``GET /api/users/me``; the view calls
+    this without building a serializer at all. The declared fields document the schema and
+    tests check both agree."""
+    merchant = user.merchant
+    assert merchant is not None  # IsMerchant let the request in
+    return {
+        "id": str(user.id),
+        "email": user.email,
+        "nome": user.nome,
+        "empresa": merchant.empresa,
+        "plano": merchant.plano,
+        "chave_pix": merchant.chave_pix,
+        "cidade": merchant.cidade,
+        "created_at": iso_utc(user.created_at),
+        "updated_at": iso_utc(max(user.updated_at, merchant.updated_at)),
+    }
 
 
 class UserUpdateSerializer(serializers.Serializer):

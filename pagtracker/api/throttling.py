@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
@@ -47,6 +48,11 @@ def rate_limit_hit(*, bucket: str, limit: int, window_seconds: int = 60) -> Rate
         reset_at = window_start + window_seconds
         count = _redis_count(cache, key, limit=limit, ttl=window_seconds + 5, reset_at=reset_at)
         return RateLimitState(limit=limit, remaining=limit - count, reset_at=reset_at)
+    if isinstance(cache, LocMemCache):
+        count = _local_count(key, expires_at=window_start + window_seconds)
+        return RateLimitState(
+            limit=limit, remaining=limit - count, reset_at=window_start + window_seconds
+        )
     try:
         count = cache.incr(key)
     except ValueError:
@@ -59,6 +65,32 @@ def rate_limit_hit(*, bucket: str, limit: int, window_seconds: int = 60) -> Rate
     return RateLimitState(
         limit=limit, remaining=limit - count, reset_at=window_start + window_seconds
     )
+
+
+_local_counts: dict[str, tuple[int, int]] = {}  # key -> (hits, window end)
+_local_lock = threading.Lock()
+
+
+def _local_count(key: str, *, expires_at: int) -> int:
+    """The window's hit count under the embedded default (a ``LocMemCache``, which is per
+    process anyway): a dict under a lock, without the cache's key validation and pickling
+    (a third of the rate limiter's cost per request)."""
+    with _local_lock:
+        hits, _ = _local_counts.get(key, (0, expires_at))
+        if hits == 0 and len(_local_counts) >= 10_000:
+            now = time.time()
+            for stale in [k for k, (_, end) in _local_counts.items() if end <= now]:
+                del _local_counts[stale]
+        _local_counts[key] = (hits + 1, expires_at)
+        return hits + 1
+
+
+def rate_limits_reset() -> None:
+    """Forget every window counted in this process (tests; the cache is cleared with it)."""
+    with _local_lock:
+        _local_counts.clear()
+    with _leases_lock:
+        _leases.clear()
 
 
 @dataclass

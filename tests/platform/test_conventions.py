@@ -52,7 +52,7 @@ def test_uncaught_exception_is_internal_error_without_internals(api, monkeypatch
     def explode(*args, **kwargs):
         raise RuntimeError("SELECT secret FROM internals")
 
-    monkeypatch.setattr(apis.UserOutputSerializer, "to_representation", explode)
+    monkeypatch.setattr(apis, "user_output", explode)
     response = api.get("/api/users/me")
     assert response.status_code == 500
     body = response.json()
