@@ -32,6 +32,7 @@ from pagtracker.ledger.services import (
 from pagtracker.pix.ids import new_end_to_end_id
 from pagtracker.pix.qrimage import render_data_uri
 from pagtracker.providers import provider_for
+from pagtracker.sweeps import sweeps_ensure_running
 
 from .models import (
     Charge,
@@ -136,6 +137,8 @@ def _expiry_slot_covered(slot: int, step: float) -> None:
         now = math.floor(time.time() / step)
         _expiry_slots.difference_update([s for s in _expiry_slots if s <= now])
     _expiry_slots.add(slot)
+    # The periodic sweep is the safety net of this slot's task (pagtracker/sweeps.py).
+    sweeps_ensure_running()
 
 
 def charge_create(

@@ -77,6 +77,41 @@ def test_one_expiry_task_per_slot_and_none_from_a_rolled_back_charge(make_mercha
     assert charge_expire_task.call(str(charges[0].id)) == 0  # nothing left to do
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_charge_whose_expiry_task_was_lost_expires_on_the_recovery_chain(make_merchant):
+    from webhooks.services import recovery, webhook_recovery_run
+
+    merchant = make_merchant().merchant
+    recovery._chain_checked_at = 0.0  # this process has not looked at the chain yet
+    charge = services.charge_create(merchant=merchant, amount_cents=100, expires_in=60)
+    # Creating a charge started the chain that runs the sweeps, beside the slot's task.
+    assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == [
+        "charges.tasks.charge_expire_task",
+        "webhooks.tasks.webhook_deliveries_recover_task",
+    ]
+    # The expiry task is lost (the process died between commit and enqueue, or the worker died
+    # while running it), and the charge's time has come.
+    DBTaskResult.objects.all().delete()
+    Charge.objects.filter(pk=charge.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    result = webhook_recovery_run(scheduled_for=None)
+    assert result is not None and result["sweeps"] == {"charges_expired": 1}
+    assert Charge.objects.get(pk=charge.pk).status == "expirado"
+    assert ChargeEvent.objects.filter(charge_id=charge.pk, type="expired").count() == 1
+    # The next link finds nothing left, and a failing sweep is reported, not raised.
+    from pagtracker import sweeps
+
+    def broken() -> int:
+        raise RuntimeError("boom")
+
+    sweeps.sweep_register("broken", broken)
+    try:
+        again = webhook_recovery_run(scheduled_for=None)
+    finally:
+        sweeps._sweeps.pop("broken")
+    assert again is not None
+    assert again["sweeps"] == {"charges_expired": 0, "broken": "failed"}
+
+
 def test_expiry_sweep_is_idempotent_and_spares_paid_charges(api, create_charge, pay):
     due = [create_charge(valor=1)["id"] for _ in range(3)]
     paid = create_charge(valor=1)["id"]

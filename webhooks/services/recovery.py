@@ -4,7 +4,9 @@
 - a delivery due for longer than a grace period with no live lease (its task was lost: the
   worker died, or the web process died between commit and enqueue) gets a new task;
 - it runs by itself as a chain of tasks, each enqueueing the next (``WebhookSweep`` keeps the
-  chain single), and by hand as ``manage.py webhooks_recover``.
+  chain single), and by hand as ``manage.py webhooks_recover``;
+- each link also runs the other apps' periodic sweeps (``pagtracker/sweeps.py``: charges
+  whose expiry task was lost).
 """
 
 import logging
@@ -16,6 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from pagtracker.sweeps import sweeps_run
 
 from ..models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSweep
 from .deliveries import _due, webhook_deliveries_enqueue, webhook_deliveries_stop
@@ -127,7 +131,9 @@ def webhook_recovery_run(*, scheduled_for: str | None) -> dict[str, Any] | None:
         webhook_deliveries_recover_task.using(run_after=sweep.next_run_at).enqueue(
             scheduled_for=sweep.next_run_at.isoformat()
         )
-    result = webhook_deliveries_recover(now=now)
+    result: dict[str, Any] = dict(webhook_deliveries_recover(now=now))
+    # The other apps' safety nets ride on this chain (pagtracker/sweeps.py).
+    result["sweeps"] = sweeps_run()
     WebhookSweep.objects.filter(pk=1).update(last_result=result)
     return result
 
