@@ -89,8 +89,8 @@ def test_a_charge_whose_expiry_task_was_lost_expires_on_the_recovery_chain(make_
         "charges.tasks.charge_expire_task",
         "webhooks.tasks.webhook_deliveries_recover_task",
     ]
-    # The expiry task is lost (the process died between commit and enqueue, or the worker died
-    # while running it), and the charge's time has come.
+    # The expiry task is lost (its worker was killed mid-run and left it RUNNING, or it
+    # failed), and the charge's time has come.
     DBTaskResult.objects.all().delete()
     Charge.objects.filter(pk=charge.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     result = webhook_recovery_run(scheduled_for=None)
