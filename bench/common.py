@@ -1,10 +1,11 @@
 """Shared pieces of the PagTracker benchmarks.
 
-- ``Server``: a production-shaped server (uvicorn, 2 workers, uvloop + httptools, no access log)
+- ``Server``: a production-shaped server (``manage.py serve --workers 2``: uvicorn, uvloop +
+  httptools, connections balanced across the workers, no access log)
   on a fresh SQLite file in a temp dir, migrated, with one merchant (plan ``empresarial``,
   rate limit raised so throttling runs but never blocks), its API key and a JWT.
 - ``Workload`` + ``run_matrix``: closed-loop wrk runs, interleaved (repeat x concurrency x
-  workload) to spread machine noise, with server CPU (the uvicorn process tree) and wrk CPU
+  workload) to spread machine noise, with server CPU (the server process tree) and wrk CPU
   beside every figure; medians to ``bench/results/*.json`` and a markdown table.
 - GET runs use ``bench/wrk_get.lua``, one-URL-per-request runs ``bench/wrk_paths.lua``; POST
   runs with a constant body call the shared driver
@@ -159,7 +160,6 @@ class Server:
         workers: int = 2,
         extra_env: dict[str, str] | None = None,
         keep_dir: bool = False,
-        app: str = "pagtracker.asgi:application",
     ) -> None:
         self.name = name
         self.workdir = Path(tempfile.mkdtemp(prefix=f"ptbench-{name}-"))
@@ -167,7 +167,6 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.workers = workers
         self.keep_dir = keep_dir
-        self.app = app
         self.proc: subprocess.Popen[Any] | None = None
         self.worker_proc: subprocess.Popen[Any] | None = None
         self.api_key = ""
@@ -194,6 +193,7 @@ class Server:
                 "LOG_LEVEL": "WARNING",
                 "PYTHONUNBUFFERED": "1",
                 "PYTHONDONTWRITEBYTECODE": "1",
+                "UVICORN_LOG_LEVEL": "warning",
             }
         )
         if redis_url:
@@ -270,24 +270,20 @@ class Server:
         merchant = self.create_merchant(self.email)
         self.api_key = merchant["api_key"]
         self.merchant_id = merchant["id"]
+        # As production runs it: manage.py serve (uvicorn with uvloop and httptools, the
+        # workers' connections balanced), without its task worker (start_worker runs one).
         cmd = [
             PYTHON,
-            "-m",
-            "uvicorn",
-            self.app,
+            "manage.py",
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",
             str(self.port),
             "--workers",
             str(self.workers),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
+            "--no-worker",
             "--no-access-log",
-            "--lifespan",
-            os.environ.get("BENCH_LIFESPAN", "on"),
         ]
         self.log_path = self.workdir / "server.log"
         self._log = open(self.log_path, "w")
@@ -327,7 +323,7 @@ class Server:
                 raise RuntimeError(f"{self.name}: GET {path} -> {status} {body}")
         log(
             f"{self.name}: up at {self.url} pid={self.proc.pid} "
-            f"({self.workers} uvicorn workers"
+            f"({self.workers} server processes"
             f"{', Redis ' + self.env['REDIS_URL'] if 'REDIS_URL' in self.env else ''})"
         )
         return self

@@ -139,7 +139,9 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     ``transactional_db``)."""
     started: list[ServerProcess] = []
 
-    def start(*, extra_env: dict[str, str] | None = None, worker: bool = False) -> ServerProcess:
+    def start(
+        *, extra_env: dict[str, str] | None = None, worker: bool = False, workers: int = 1
+    ) -> ServerProcess:
         port = free_port()
         log = tmp_path / f"server-{port}.log"
         env = dict(
@@ -150,6 +152,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
         )
         env.update(extra_env or {})
         cmd = [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--workers", str(workers)]
         if not worker:
             cmd.append("--no-worker")
         process = subprocess.Popen(

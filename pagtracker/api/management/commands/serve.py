@@ -5,6 +5,9 @@
   through the process's own hub; an in-memory layer can't carry them across processes.
 - Redis configured: the worker is a separate ``db_worker`` process; its pushes reach this one
   through the Redis channel layer.
+- ``--workers N`` (or ``WEB_CONCURRENCY``): N server processes on one socket, connections
+  spread evenly across them (``pagtracker/api/serving.py``); this process supervises them and
+  runs the task worker as above. Pushes cross processes only through Redis.
 
 WebSockets: uvicorn's sans-I/O websockets protocol, pinging every 20 s and dropping a peer
 that has not answered within 20 s more (``REALTIME_WS_PING_INTERVAL``/``_TIMEOUT``; that is
@@ -21,41 +24,24 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 WS_MAX_SIZE = 64 * 1024
 
 
-def uvicorn_server(*, host: str, port: int, access_log: bool) -> Any:
+def uvicorn_config(*, host: str, port: int, access_log: bool, workers: int = 1) -> Any:
     import uvicorn
-    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-    from realtime import conf, lifespan
+    from realtime import conf
 
-    lifespan.SERVER_CLOSES_SOCKETS = True
-
-    class Server(uvicorn.Server):
-        async def shutdown(self, sockets: Any = None) -> None:
-            for listener in getattr(self, "servers", []):
-                listener.close()  # no new connections from here on
-            await lifespan.close_sockets_gracefully(1001)
-            # Let the sockets' closing handshakes finish before uvicorn cuts what is left.
-            import asyncio
-
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + 1.0
-            while loop.time() < deadline and any(
-                isinstance(c, WebSocketsSansIOProtocol) for c in self.server_state.connections
-            ):
-                await asyncio.sleep(0.05)
-            await super().shutdown(sockets)
-
-    config = uvicorn.Config(
+    return uvicorn.Config(
         "pagtracker.asgi:application",
         host=host,
         port=port,
+        workers=workers,
         ws="websockets-sansio",
         ws_ping_interval=conf.get("REALTIME_WS_PING_INTERVAL"),
         ws_ping_timeout=conf.get("REALTIME_WS_PING_TIMEOUT"),
@@ -68,7 +54,6 @@ def uvicorn_server(*, host: str, port: int, access_log: bool) -> Any:
         access_log=access_log,
         log_level=os.environ.get("UVICORN_LOG_LEVEL", "info"),
     )
-    return Server(config)
 
 
 class Command(BaseCommand):
@@ -77,6 +62,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("WEB_CONCURRENCY", "1")),
+            help="server processes (default WEB_CONCURRENCY or 1); with more than one, "
+            "connections are spread evenly across them (pagtracker/api/serving.py)",
+        )
         parser.add_argument("--no-worker", action="store_true")
         parser.add_argument("--no-access-log", action="store_true")
 
@@ -85,14 +77,29 @@ class Command(BaseCommand):
 
         from realtime.hub import cross_process_layer
 
-        if "ASGI_SYNC_LANES" not in os.environ:
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1")
+        if "ASGI_SYNC_LANES" not in os.environ and options["workers"] == 1:
             # One process serves everything here: a second lane keeps one slow request (a
             # webhook test send) from holding up the rest (settings.py, ASGI_SYNC_LANES).
             settings.ASGI_SYNC_LANES = max(settings.ASGI_SYNC_LANES, 2)
 
-        server = uvicorn_server(
-            host=options["host"], port=options["port"], access_log=not options["no_access_log"]
+        from pagtracker.api.serving import Server, run_workers
+
+        workers = options["workers"]
+        config = uvicorn_config(
+            host=options["host"],
+            port=options["port"],
+            access_log=not options["no_access_log"],
+            workers=workers,
         )
+        server = Server(config)
+        stop_workers = threading.Event()
+
+        def stop_serving() -> None:
+            server.should_exit = True
+            stop_workers.set()
+
         # uvicorn handles SIGINT/SIGTERM while it runs and re-raises them when done; this
         # handler takes the re-raised one so the worker is stopped before we exit.
         signals: list[int] = []
@@ -102,20 +109,24 @@ class Command(BaseCommand):
         stop_worker = lambda: None  # noqa: E731
         if not options["no_worker"]:
             if cross_process_layer() is None:
-                stop_worker = self._worker_thread(server)
+                stop_worker = self._worker_thread(stop_serving)
             else:
-                stop_worker = self._worker_process(server)
+                stop_worker = self._worker_process(stop_serving)
         self.stdout.write(
             f"PagTracker on http://{options['host']}:{options['port']}/ "
-            f"(API /api/, docs /api/docs/, admin /admin/, sockets /ws/); Ctrl-C stops."
+            f"(API /api/, docs /api/docs/, admin /admin/, sockets /ws/"
+            f"{f'; {workers} processes' if workers > 1 else ''}); Ctrl-C stops."
         )
         self.stdout.flush()
         try:
-            server.run()
+            if workers > 1:
+                run_workers(config, workers, stop=stop_workers)
+            else:
+                server.run()
         finally:
             stop_worker()
 
-    def _worker_thread(self, server: Any) -> Any:
+    def _worker_thread(self, stop_serving: Callable[[], None]) -> Any:
         from django.utils.crypto import get_random_string
         from django_tasks_db.management.commands.db_worker import Worker
 
@@ -135,7 +146,7 @@ class Command(BaseCommand):
                 worker.run()
             finally:
                 if worker.running:  # it died on its own: take the server down with it
-                    server.should_exit = True
+                    stop_serving()
 
         thread = threading.Thread(target=run, name="db-worker", daemon=True)
         thread.start()
@@ -146,7 +157,7 @@ class Command(BaseCommand):
 
         return stop
 
-    def _worker_process(self, server: Any) -> Any:
+    def _worker_process(self, stop_serving: Callable[[], None]) -> Any:
         child = subprocess.Popen(
             [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2"]
         )
@@ -155,7 +166,7 @@ class Command(BaseCommand):
         def watch() -> None:
             child.wait()
             if not stopping.is_set():
-                server.should_exit = True
+                stop_serving()
 
         threading.Thread(target=watch, name="db-worker-watch", daemon=True).start()
 
