@@ -13,8 +13,9 @@ open connections than the least loaded of its peers; otherwise it stands back fo
 shared board (a file mapped by every worker: one slot of pid and open connections per worker).
 A worker that has stood back for ``STAND_BACK_LIMIT_SECONDS`` accepts anyway, so a stuck or
 dead peer never leaves a connection waiting long. Counts a peer reads can only be stale upwards
-(a worker publishes its own count as it accepts, and every ``PUBLISH_SECONDS``), so two
-workers never both stand back.
+(a worker publishes its count plus one before it accepts, and its count every
+``PUBLISH_SECONDS``), so two workers never both stand back. On a loaded machine a worker whose
+peer has not run for 50 ms takes the connection itself: the split is then off by one.
 
 Importable without Django set up: spawned workers unpickle ``Server`` before the app loads.
 """
@@ -188,20 +189,24 @@ class BalancedListener:
             if now - self._standing_since < STAND_BACK_LIMIT_SECONDS:
                 self._stand_back(STAND_BACK_SECONDS)
                 return
+        # Count the connection before taking it: a peer reading the board between the two
+        # sees one too many here (it then accepts), never one too few.
+        self._board.publish(mine + 1)
         try:
             conn, _ = self._sock.accept()
         except (BlockingIOError, InterruptedError):
             self._standing_since = None  # a peer took it
+            self._board.publish(mine)
             return
         except OSError as exc:  # out of file descriptors and the like: let a peer have a go
             logger.warning("accept failed: %s", exc)
+            self._board.publish(mine)
             self._stand_back(0.1)
             return
         self._standing_since = None
+        self._pending += 1
         conn.setblocking(False)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._pending += 1
-        self._board.publish(mine + 1)
         task = self._loop.create_task(self._connect(conn))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

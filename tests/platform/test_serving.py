@@ -92,8 +92,10 @@ def test_a_burst_of_keep_alive_connections_is_split_evenly_across_workers(start_
         counts = established_per_process(workers, server.port)
         assert sum(counts.values()) == 16
         # uvicorn alone: whichever worker wakes first accepts every waiting connection
-        # (16/0 or 12/4 typically).
-        assert sorted(counts.values()) == [8, 8], counts
+        # (14/2, 13/3, 14/2 in three tries). Balanced: 8/8, or 9/7 when a worker gave up
+        # waiting for a peer that did not run for 50 ms (a loaded CI machine).
+        low, high = sorted(counts.get(pid, 0) for pid in workers)
+        assert high - low <= 2, counts
     finally:
         for sock in socks:
             sock.close()
