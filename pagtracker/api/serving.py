@@ -147,10 +147,6 @@ class BalancedListener:
         self._read()
         self._publish_soon()
 
-    @property
-    def sockets(self) -> list[socket.socket]:
-        return [self._sock]
-
     def _open(self) -> int:
         return len(self._connections) + self._pending
 
