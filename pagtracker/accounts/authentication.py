@@ -37,6 +37,9 @@ def api_key_resolve(raw_key: str) -> ApiKey | None:
         )
         key = next(iter(rows), None)
         if key is not None:
+            # The request acts for the key's merchant; linked once, before the instances are
+            # shared (authcache: read-only from here on).
+            key.created_by.merchant = key.merchant
             auth_cache_set(f"key:{key_hash}", key)
     if key is None or not key.is_usable(timezone.now()) or not key.created_by.is_active:
         return None
@@ -52,9 +55,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if key is None:
             raise exceptions.AuthenticationFailed("The API key is invalid, expired or revoked.")
         api_key_touch(api_key=key)
-        user = key.created_by
-        user.merchant = key.merchant
-        return user, key
+        return key.created_by, key
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

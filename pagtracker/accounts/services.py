@@ -75,8 +75,10 @@ def merchant_create(
 @transaction.atomic
 def user_update_profile(*, user: User, **fields: str) -> User:
     """Update the profile fields of ``/api/users/me``: ``nome`` on the user, the rest on its
-    merchant. The Pix key is validated and canonicalised; the row is locked while written."""
+    merchant. The Pix key is validated and canonicalised; the rows are locked while written.
+    ``user`` is not changed: it may be the authentication cache's shared instance."""
     merchant = Merchant.objects.select_for_update().get(pk=user.merchant_id)  # type: ignore[misc]
+    user = User.objects.select_for_update().get(pk=user.pk)
     if "nome" in fields:
         user.nome = fields["nome"]
         user.save(update_fields=["nome", "updated_at"])
@@ -136,11 +138,15 @@ _last_touch: dict[Any, float] = {}
 
 def api_key_touch(*, api_key: ApiKey) -> None:
     """Record use at most once a minute per key and process, so authentication does not
-    write on every request."""
+    write on every request (the common case is one dict lookup)."""
+    last = _last_touch.get(api_key.pk)
+    if last is not None and time.monotonic() - last < 60:
+        return
     now = timezone.now()
     if api_key.last_used_at and now - api_key.last_used_at < timedelta(seconds=60):
-        return
-    if time.monotonic() - _last_touch.get(api_key.pk, -1e9) < 60:
+        # Another process recorded it: look again a minute after that.
+        age = (now - api_key.last_used_at).total_seconds()
+        _last_touch[api_key.pk] = time.monotonic() - age
         return
     _last_touch[api_key.pk] = time.monotonic()
     ApiKey.objects.filter(pk=api_key.pk).filter(

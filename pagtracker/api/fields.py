@@ -1,5 +1,6 @@
 """Field types shared by every REST serializer: money in reais at the edge, centavos inside."""
 
+from datetime import UTC
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -53,9 +54,9 @@ class ReaisField(serializers.Field):
 def iso_utc(value: Any) -> str | None:
     if value is None:
         return None
-    from datetime import UTC
-
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:  # the database hands back UTC already
+        value = value.astimezone(UTC)
+    return f"{value.isoformat()[:-6]}Z"
 
 
 class UtcDateTimeField(serializers.DateTimeField):

@@ -51,7 +51,7 @@ class ApiConventionsMiddleware:
         rate = getattr(request, "rate_limit", None)
         if rate is not None:
             response["X-RateLimit-Limit"] = str(rate.limit)
-            response["X-RateLimit-Remaining"] = str(rate.remaining)
+            response["X-RateLimit-Remaining"] = str(max(rate.remaining, 0))
             response["X-RateLimit-Reset"] = str(rate.reset_at)
         return response
 

@@ -12,22 +12,26 @@ few hits early (at most 64 per process, and at most 1/32 of the window's remaind
 limits are exact: one ``INCR`` per hit. ``X-RateLimit-Remaining`` is then an estimate from
 the process's own view."""
 
+import functools
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
 from .ratecounter import RespCounter
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RateLimitState:
     limit: int
     remaining: int
@@ -40,31 +44,50 @@ class RateLimitState:
 
 def rate_limit_hit(*, bucket: str, limit: int, window_seconds: int = 60) -> RateLimitState:
     """Count one hit in ``bucket``'s current window and say what is left."""
-    now = time.time()
-    window_start = int(now // window_seconds) * window_seconds
+    window_start = int(time.time() // window_seconds) * window_seconds
+    reset_at = window_start + window_seconds
     key = f"rl:{bucket}:{window_start}"
-    cache = caches["default"]  # the backend itself: ``django.core.cache.cache`` is a proxy
-    if isinstance(cache, RedisCache):
-        reset_at = window_start + window_seconds
+    kind = _cache_kind()
+    if kind is LocMemCache:
+        count = _local_count(key, expires_at=reset_at)
+    elif kind is RedisCache:
+        # The backend itself: ``django.core.cache.cache`` is a proxy.
+        cache = cast(RedisCache, caches["default"])
         count = _redis_count(cache, key, limit=limit, ttl=window_seconds + 5, reset_at=reset_at)
-        return RateLimitState(limit=limit, remaining=limit - count, reset_at=reset_at)
-    if isinstance(cache, LocMemCache):
-        count = _local_count(key, expires_at=window_start + window_seconds)
-        return RateLimitState(
-            limit=limit, remaining=limit - count, reset_at=window_start + window_seconds
-        )
+    else:
+        count = _cache_count(key, ttl=window_seconds + 5)
+    return RateLimitState(limit=limit, remaining=limit - count, reset_at=reset_at)
+
+
+@functools.cache
+def _cache_kind() -> type:
+    """How windows are counted, from the default cache's backend class (looked up once per
+    process: ``caches[...]`` goes through a context-local lookup on every call)."""
+    backend = type(caches["default"])
+    for kind in (RedisCache, LocMemCache):
+        if issubclass(backend, kind):
+            return kind
+    return BaseCache
+
+
+@receiver(setting_changed)
+def _cache_kind_reset(*, setting: str, **_: Any) -> None:
+    if setting == "CACHES":
+        _cache_kind.cache_clear()
+
+
+def _cache_count(key: str, *, ttl: int) -> int:
+    """Any other cache backend (memcached, the database): ``incr``, or an atomic ``add`` for
+    the window's first hit."""
+    cache = caches["default"]
     try:
-        count = cache.incr(key)
+        return int(cache.incr(key))
     except ValueError:
         # First hit of the window. ``add`` is atomic: if another process created the key
         # between our incr and add, fall back to incr on theirs.
-        if cache.add(key, 1, timeout=window_seconds + 5):
-            count = 1
-        else:
-            count = cache.incr(key)
-    return RateLimitState(
-        limit=limit, remaining=limit - count, reset_at=window_start + window_seconds
-    )
+        if cache.add(key, 1, timeout=ttl):
+            return 1
+        return int(cache.incr(key))
 
 
 _local_counts: dict[str, tuple[int, int]] = {}  # key -> (hits, window end)
@@ -190,9 +213,7 @@ class PlanRateThrottle(BaseThrottle):
             bucket = f"ip:{client_ip(request)}"
         state = rate_limit_hit(bucket=bucket, limit=limit)
         self.state = state
-        request._request.rate_limit = RateLimitState(  # type: ignore[attr-defined]
-            limit=state.limit, remaining=max(state.remaining, 0), reset_at=state.reset_at
-        )
+        request._request.rate_limit = state  # type: ignore[attr-defined]
         return not state.exceeded
 
     def wait(self) -> float:

@@ -129,3 +129,21 @@ def test_auth_endpoints_validate_their_bodies(db, path):
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_input"
     assert response.json()["error"]["details"]
+
+
+def test_a_profile_update_leaves_the_cached_shared_user_as_it_was(merchant, api_key_for):
+    """Requests share the authentication cache's instances (authcache): services must not
+    change the user they are handed, only a fresh copy of its row."""
+    from pagtracker.accounts.authentication import api_key_resolve
+    from pagtracker.accounts.services import user_update_profile
+
+    raw = api_key_for(merchant)
+    cached_user = api_key_resolve(raw).created_by
+    assert api_key_resolve(raw).created_by is cached_user  # one shared instance per process
+    updated = user_update_profile(user=cached_user, nome="Outro Nome", cidade="RECIFE")
+    assert updated is not cached_user
+    assert (updated.nome, updated.merchant.cidade) == ("Outro Nome", "RECIFE")
+    assert cached_user.nome == merchant.nome
+    assert cached_user.merchant.cidade == merchant.merchant.cidade
+    # The save cleared the cache: the next request reads the new profile.
+    assert api_key_resolve(raw).created_by.nome == "Outro Nome"
