@@ -222,13 +222,26 @@ def expiry(server: Server, n: int, repeats: int, tmp: Path) -> dict[str, Any]:
 def reads(
     server: Server, repeats: int, duration: int, warmup: int, small: int, large: int, tmp: Path
 ) -> dict[str, Any]:
-    """(e): one merchant, 10 charges then 100,000; detail and list at 16 clients."""
+    """(e): one merchant, 10 charges then 100,000 (half paid, with their ledger entries);
+    detail, list and balance at 16 clients."""
     email = "bench-reads@example.com"
     key = server.create_merchant(email)["api_key"]
     header = f"Authorization: Bearer {key}"
     server.script("template", "--email", email)
+    # Half of the stored history is paid, with its ledger entries: the balance read is
+    # measured over 5 entries and over ~50,000.
     server.script(
-        "bulk", "--email", email, "--total", str(small), "--days", "1", "--tag", "bench-reads"
+        "bulk",
+        "--email",
+        email,
+        "--total",
+        str(small),
+        "--days",
+        "1",
+        "--tag",
+        "bench-reads",
+        "--paid-share",
+        "0.5",
     )
     out: dict[str, Any] = {}
     for label, total in (("small", small), ("large", large)):
@@ -244,6 +257,8 @@ def reads(
                 "30",
                 "--tag",
                 "bench-reads",
+                "--paid-share",
+                "0.5",
                 timeout=1800,
             )
             log(f"  reads: bulk insert to {total}: {res} ({time.monotonic() - t0:.1f}s)")
@@ -269,12 +284,20 @@ def reads(
                 header=header,
                 concs=[16],
             ),
+            Workload(
+                f"balance_{count}",
+                "get",
+                f"{server.url}/api/balance",
+                server.pid,
+                header=header,
+                concs=[16],
+            ),
         ]
         log(f"  reads with {count} charges stored")
         runs = common.run_matrix(wls, [16], repeats, duration, warmup=warmup)
         out[label] = {"charges": count, "runs": runs, "summary": common.summarize(runs)}
     ratios = {}
-    for kind in ("detail", "list"):
+    for kind in ("detail", "list", "balance"):
         s = next(v for k, v in out["small"]["summary"].items() if k.startswith(kind))
         g = next(v for k, v in out["large"]["summary"].items() if k.startswith(kind))
         ratios[kind] = {

@@ -85,17 +85,26 @@ def bulk_charges(
     tag: str = "",
     spread_days: int = 0,
     status: str = ChargeStatus.PENDENTE,
+    paid_share: float = 0.0,
 ) -> list[str]:
-    """Insert n charges copying the template's BR Code and PNG; returns their ids."""
+    """Insert n charges copying the template's BR Code and PNG; returns their ids. A share
+    ``paid_share`` of them is paid instead, each with its ledger credit (balance included)."""
+    from pagtracker.ledger.models import EntryKind, LedgerEntry
+    from pagtracker.ledger.services import ledger_book_bulk
+
     tpl = template_charge(merchant)
     now = timezone.now()
     ids: list[str] = []
     rows: list[Charge] = []
+    entries: list[LedgerEntry] = []
 
     def flush() -> None:
         with transaction.atomic():
             Charge.objects.bulk_create(rows, batch_size=BATCH)
+            if entries:
+                ledger_book_bulk(entries)
         rows.clear()
+        entries.clear()
 
     for _ in range(n):
         created = (
@@ -121,6 +130,22 @@ def bulk_charges(
             expires_at=expires,
             expired_at=expires if status == ChargeStatus.EXPIRADO else None,
         )
+        if paid_share and random.random() < paid_share:
+            c.status = ChargeStatus.PAGO
+            c.expired_at = None
+            c.paid_at = created + timedelta(seconds=30)
+            c.paid_amount_cents = c.amount_cents
+            c.end_to_end_id = f"E00000000{secrets.token_hex(11)}"[:32]
+            entries.append(
+                LedgerEntry(
+                    merchant=merchant,
+                    kind=EntryKind.PAYMENT_IN,
+                    amount_cents=c.amount_cents,
+                    reference_id=c.id,
+                    charge_id=c.id,
+                    created_at=c.paid_at,
+                )
+            )
         rows.append(c)
         ids.append(str(c.id))
         if len(rows) >= BATCH * 5:
@@ -172,7 +197,14 @@ def cmd_bulk(a: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     have = Charge.objects.filter(merchant=merchant).count()
     n = max(a.total - have, 0)
-    bulk_charges(merchant, n, tag=a.tag, spread_days=a.days, status=ChargeStatus.EXPIRADO)
+    bulk_charges(
+        merchant,
+        n,
+        tag=a.tag,
+        spread_days=a.days,
+        status=ChargeStatus.EXPIRADO,
+        paid_share=a.paid_share,
+    )
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
             cur.execute("PRAGMA optimize")
@@ -292,6 +324,7 @@ def main() -> None:
     p.add_argument("--total", type=int, required=True)
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--tag", default="bench-history")
+    p.add_argument("--paid-share", type=float, default=0.0)
     p = sub.add_parser("ids")
     p.add_argument("--email", required=True)
     p.add_argument("--n", type=int, default=1000)

@@ -2,7 +2,8 @@
 
 Every transition locks the charge row, checks ``CHARGE_TRANSITIONS``, writes the row, appends
 a ``ChargeEvent`` and emits the domain event (``pagtracker.events``) in the same transaction.
-Lock order, everywhere: merchant (ledger debits), then charge, then wallet.
+Lock order, everywhere: merchant (ledger debits), then charge, then wallet, then one of the
+merchant's balance slots (booking a ledger entry: the last lock a transaction takes).
 """
 
 import copy
@@ -25,6 +26,8 @@ from pagtracker.errors import InsufficientFunds, InvalidInput, InvalidState, Not
 from pagtracker.events import domain_event_emit, domain_events_emit
 from pagtracker.ledger.models import EntryKind
 from pagtracker.ledger.services import (
+    ledger_book,
+    ledger_book_statements,
     ledger_credit_entry,
     ledger_debit,
     merchant_lock,
@@ -271,7 +274,7 @@ def charge_payment_confirm(
 
 
 def _payment_credit(charge: Charge, amount_cents: int, end_to_end_id: str) -> Any:
-    """The ledger credit of an applied payment (unsaved: the caller writes it in the
+    """The ledger credit of an applied payment (unbooked: the caller books it in the
     payment's transaction)."""
     return ledger_credit_entry(
         merchant_id=charge.merchant_id,
@@ -315,7 +318,6 @@ def _payment_apply(
     charge_update = rows.update(paid, _PAID_FIELDS, where={"status": ChargeStatus.PENDENTE})
     writes = [
         rows.insert(notification),
-        rows.insert(_payment_credit(charge, charge.amount_cents, end_to_end_id)),
         rows.insert(
             ChargeEvent(
                 charge=paid,
@@ -323,6 +325,8 @@ def _payment_apply(
                 data={"end_to_end_id": end_to_end_id, "source": source},
             )
         ),
+        # Last, so the balance slot's row lock is held for as short a time as possible.
+        *ledger_book_statements(_payment_credit(charge, charge.amount_cents, end_to_end_id)),
     ]
     data = charge_event_data(paid)
     with transaction.atomic():
@@ -380,7 +384,7 @@ def _payment_record(
         charge.paid_at = paid_at
         charge.paid_amount_cents = amount_cents
         charge.end_to_end_id = end_to_end_id
-        _payment_credit(charge, amount_cents, end_to_end_id).save(force_insert=True)
+        ledger_book(_payment_credit(charge, amount_cents, end_to_end_id))
         _transition(
             charge,
             ChargeStatus.PAGO,

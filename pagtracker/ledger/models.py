@@ -45,3 +45,30 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.amount_cents / 100:.2f}"
+
+
+BALANCE_SLOTS = 8
+
+
+class BalanceSlot(models.Model):
+    """A share of a merchant's running balance. Every ledger entry adds its amount to one slot
+    of its merchant in the entry's own transaction, so the balance is the sum of at most
+    ``BALANCE_SLOTS`` rows however many entries there are. Credits pick a slot at random:
+    concurrent payments of one merchant rarely wait on the same row (on PostgreSQL; SQLite
+    serialises writers anyway). ``manage.py ledger_check`` compares slots and entries."""
+
+    merchant = models.ForeignKey(
+        "accounts.Merchant", on_delete=models.PROTECT, related_name="balance_slots"
+    )
+    slot = models.PositiveSmallIntegerField()
+    balance_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "saldo (parcela)"
+        verbose_name_plural = "saldos (parcelas)"
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "slot"], name="ledger_balance_slot")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id} #{self.slot}: {self.balance_cents / 100:.2f}"

@@ -9,7 +9,7 @@ from charges import services
 from charges.models import Charge, PaymentNotification, Refund
 from pagtracker.errors import DomainError
 from pagtracker.ledger.models import LedgerEntry
-from pagtracker.ledger.services import balance_cents
+from pagtracker.ledger.services import balance_cents, ledger_mismatches
 from pagtracker.pix.ids import new_end_to_end_id
 from tests.conftest import run_concurrently
 
@@ -42,6 +42,7 @@ def test_simultaneous_confirmations_apply_once(merchant):
     assert PaymentNotification.objects.filter(outcome="not_payable").count() == 9
     assert LedgerEntry.objects.filter(kind="payment_in").count() == 1
     assert balance_cents(merchant_id=merchant.merchant_id) == 10_000
+    assert ledger_mismatches() == []
 
 
 @pytest.mark.django_db(transaction=True)
@@ -75,6 +76,29 @@ def test_simultaneous_refunds_never_exceed_the_paid_amount(merchant):
     charge.refresh_from_db()
     assert charge.refunded_cents == 5_000 and charge.status == "reembolsado"
     assert balance_cents(merchant_id=merchant.merchant_id) == 0
+    assert ledger_mismatches() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_payments_of_one_merchant_all_reach_its_balance(merchant):
+    """Many charges of one merchant paid at once: each credit lands on a balance slot in its
+    own transaction, and the slots add up to the entries (no lost update on a shared row)."""
+    charges = [
+        services.charge_create(merchant=merchant.merchant, amount_cents=100 + i) for i in range(24)
+    ]
+    results = run_concurrently(
+        24,
+        lambda i: services.charge_payment_confirm(
+            txid=charges[i].txid,
+            end_to_end_id=new_end_to_end_id(),
+            amount_cents=100 + i,
+            source="race",
+        ),
+    )
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert all(r.applied for r in results)
+    assert balance_cents(merchant_id=merchant.merchant_id) == sum(100 + i for i in range(24))
+    assert ledger_mismatches() == []
 
 
 @settings(
