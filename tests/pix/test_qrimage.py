@@ -31,6 +31,7 @@ from pagtracker.pix import (
     render_data_uri,
     render_png,
 )
+from pagtracker.pix.qrimage import codes, symbol
 
 EVP = "123e4567-e12b-12d1-a456-426655440000"
 VECTOR_2 = (
@@ -104,22 +105,22 @@ def qrcode_reference_matrix(payload: str, *, version: int, mask: int) -> list[li
 
 
 def assert_same_symbol_as_references(payload: str) -> None:
-    _matrix, layout, mask = qrimage._encode_matrix(payload)
+    _matrix, layout, mask = symbol._encode_matrix(payload)
     ours = [list(row) for row in qrimage.qr_matrix(payload)]
 
     assert ours == qrcode_reference_matrix(payload, version=layout.version, mask=mask)
 
-    unmasked, layout = qrimage._unmasked_matrix(payload)
+    unmasked, layout = symbol._unmasked_matrix(payload)
     penalties = []
     for candidate_mask, flips in enumerate(layout.mask_bits):
         rows = tuple(
             bytearray(int(module) for module in row)
-            for row in qrimage._symbol_rows(unmasked ^ flips, layout)
+            for row in symbol._symbol_rows(unmasked ^ flips, layout)
         )
         segno_penalty: int = segno_encoder.evaluate_mask(  # type: ignore[no-untyped-call]
             rows, layout.size, layout.size
         )
-        assert qrimage._penalty(unmasked ^ flips, layout) == segno_penalty, candidate_mask
+        assert symbol._penalty(unmasked ^ flips, layout) == segno_penalty, candidate_mask
         penalties.append(segno_penalty)
     assert mask == penalties.index(min(penalties))
 
@@ -202,19 +203,17 @@ def test_version_and_block_tables_match_segno() -> None:
     for version in range(1, 41):
         ecc_table: Any = segno_consts.ECC
         blocks = ecc_table[version][level_m]
-        assert qrimage._data_codewords(version) == sum(b.num_blocks * b.num_data for b in blocks)
-        assert qrimage._EC_BLOCKS_M[version] == sum(b.num_blocks for b in blocks)
-        assert (
-            qrimage._EC_CODEWORDS_PER_BLOCK_M[version] == blocks[0].num_total - blocks[0].num_data
-        )
+        assert codes._data_codewords(version) == sum(b.num_blocks * b.num_data for b in blocks)
+        assert codes._EC_BLOCKS_M[version] == sum(b.num_blocks for b in blocks)
+        assert codes._EC_CODEWORDS_PER_BLOCK_M[version] == blocks[0].num_total - blocks[0].num_data
         if version >= 2:
-            assert qrimage._alignment_positions(version) == list(
+            assert codes._alignment_positions(version) == list(
                 segno_consts.ALIGNMENT_POS[version - 2]
             )
         if version >= 7:
-            assert qrimage._version_bits(version) == segno_consts.VERSION_INFO[version - 7]
+            assert codes._version_bits(version) == segno_consts.VERSION_INFO[version - 7]
     for mask in range(8):
-        assert qrimage._format_bits(mask) == segno_consts.FORMAT_INFO[mask]
+        assert codes._format_bits(mask) == segno_consts.FORMAT_INFO[mask]
 
 
 @settings(max_examples=60, deadline=None)
