@@ -1,10 +1,10 @@
 """Periodic sweeps: work that must happen even when the task meant to do it was lost.
 
 A charge's expiry is normally a task due at the end of its expiry slot
-(``charges.services._schedule_expiry``); if that task is lost (the worker died while running it
-and left it ``RUNNING``, it failed, or the queue is not the database and the enqueue was lost),
-the charges of that slot would only expire when some later slot's task ran. Apps register a
-sweep here in their ``AppConfig.ready``; the recovery chain of
+(``charges.services.expiry._schedule_expiry``); if that task is lost (the worker died while
+running it and left it ``RUNNING``, it failed, or the queue is not the database and the enqueue
+was lost), the charges of that slot would only expire when some later slot's task ran. Apps
+register a sweep here in their ``AppConfig.ready``; the recovery chain of
 ``webhooks/services/recovery.py``, a task that runs every ``WEBHOOK_RECOVERY_INTERVAL_SECONDS``
 (60) and enqueues its next link, runs every registered sweep once per link. A sweep must be
 idempotent.

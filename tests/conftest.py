@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    from charges import services as charge_services
+    from charges.services import expiry as charge_expiry
     from pagtracker.api.throttling import rate_limits_reset
     from webhooks.services import recovery
 
@@ -29,7 +29,7 @@ def _fresh_cache() -> Iterator[None]:
     # purpose (force=True, or by resetting this), so task rows stay what each test expects.
     recovery._chain_checked_at = time.monotonic()
     # Each test's database starts empty: so does the memory of which expiry slots have a task.
-    charge_services._expiry_slots.clear()
+    charge_expiry._expiry_slots.clear()
     yield
 
 
