@@ -232,10 +232,10 @@ WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", DEBU
 WEBHOOK_RETRY_SCHEDULE = os.environ.get("WEBHOOK_RETRY_SCHEDULE", "300,900,1800,3600,10800,21600")
 # Charges expire at most this long after their time (one expiry task per slot and process).
 CHARGE_EXPIRY_SLOT_SECONDS = float(os.environ.get("CHARGE_EXPIRY_SLOT_SECONDS", "1"))
-# Delivery tuning (webhooks/services/deliveries.py, recovery.py): how long a sending task keeps
-# draining due deliveries, how long it lingers for new ones, how many wake-up tasks may be
-# queued, and the recovery sweep's period (it also runs pagtracker/sweeps.py: lost charge expiries)
-# and grace for lost enqueues.
+# Delivery tuning (webhooks/services/deliveries.py, wakeups.py, recovery.py): how long a
+# sending task keeps draining due deliveries, how long it lingers for new ones, how many
+# wake-up tasks may be queued, and the recovery sweep's period (it also runs
+# pagtracker/sweeps.py: lost charge expiries) and grace for lost enqueues.
 WEBHOOK_DRAIN_SECONDS = float(os.environ.get("WEBHOOK_DRAIN_SECONDS", "5"))
 WEBHOOK_LINGER_SECONDS = float(os.environ.get("WEBHOOK_LINGER_SECONDS", "0.25"))
 WEBHOOK_WAKEUP_SLOTS = int(os.environ.get("WEBHOOK_WAKEUP_SLOTS", "4"))

@@ -2,18 +2,16 @@
 
 - ``endpoints``: register, change, delete endpoints; the URL policy; secrets;
 - ``events``: domain events become event rows and deliveries, in the causing transaction;
-- ``deliveries``: claim, send, record and retry deliveries; wake-ups; redelivery;
+- ``deliveries``: claim, send, record and retry deliveries;
+- ``wakeups``: what wakes the senders (wake-up slots, enqueues) and redelivery;
 - ``recovery``: the sweep that finds what dead processes left behind, and its chain;
 - ``sample``: test sends of sample events.
 """
 
 from .deliveries import (
     retry_schedule,
-    webhook_deliveries_enqueue,
     webhook_deliveries_send,
     webhook_deliveries_stop,
-    webhook_deliveries_wake,
-    webhook_delivery_redeliver,
     webhook_send,
 )
 from .endpoints import (
@@ -31,6 +29,11 @@ from .recovery import (
     webhook_recovery_run,
 )
 from .sample import WebhookTestOutcome, sample_event_data, webhook_endpoint_test
+from .wakeups import (
+    webhook_deliveries_enqueue,
+    webhook_deliveries_wake,
+    webhook_delivery_redeliver,
+)
 
 __all__ = [
     "WebhookTestOutcome",

@@ -16,7 +16,7 @@ State lives in our rows, never in the task queue:
   backlog goes out in batches (sent in parallel threads), a steady flow is picked up as it
   comes, and the queue's per-task cost is paid per batch, not per delivery. Commits only
   enqueue a task when one of a few wake-up slots is free (``webhook_deliveries_wake``), so
-  the queue holds a handful of wake-ups, not one task per delivery.
+  the queue holds a handful of wake-ups, not one task per delivery (``wakeups``).
 
 Nothing is lost: a worker that dies mid-request leaves a lease that expires, after which the
 delivery is due again; a process that dies between commit and enqueue leaves a due delivery
@@ -41,8 +41,6 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from pagtracker.errors import InvalidState, NotFound
-
 from ..models import (
     DeliveryStatus,
     WebhookAttempt,
@@ -52,12 +50,12 @@ from ..models import (
 from ..sender import TIMEOUT_SECONDS, SendResult, webhook_http_post
 from ..signing import webhook_headers
 from .endpoints import webhook_endpoint_secret
+from .wakeups import drain_seconds_setting, webhook_deliveries_wake
 
 logger = logging.getLogger("pagtracker.webhooks")
 
 CLAIM_BATCH = 32
 SEND_THREADS = 8
-DRAIN_SECONDS = 5.0
 # After the last due delivery, a sending task keeps looking (cheap reads) this long before it
 # ends: under a steady flow it stays on and picks each new delivery up within a poll, with
 # none of the task queue's per-task cost.
@@ -65,8 +63,6 @@ LINGER_SECONDS = 0.25
 LINGER_POLL_SECONDS = 0.02
 LEASE_MARGIN_SECONDS = 30.0
 JITTER = 0.10
-ENQUEUE_CHUNK = 100
-WAKEUP_STALE_SECONDS = 300
 
 
 def retry_schedule() -> list[float]:
@@ -326,7 +322,7 @@ def webhook_deliveries_send(
     at the end, before one last look: a delivery committed before the release is seen by
     that look, one committed after it finds the slot free and wakes a task itself."""
     if drain_seconds is None:
-        drain_seconds = float(getattr(settings, "WEBHOOK_DRAIN_SECONDS", DRAIN_SECONDS))
+        drain_seconds = drain_seconds_setting()
     prefer = [str(i) for i in delivery_ids] if delivery_ids else None
     if drain_seconds <= 0 and delivery_ids is not None:
         return _send_batch(prefer=prefer, only=True)
@@ -368,85 +364,3 @@ def _send_batch(*, prefer: list[str] | None, only: bool = False) -> int:
     if claimed:
         _record(claimed, _send_all(claimed), token)
     return len(claimed)
-
-
-def webhook_deliveries_wake(*, delivery_ids: list[str]) -> bool:
-    """Make sure a task will send what is due: enqueue one if a wake-up slot is free, else
-    rely on the tasks holding the slots, which will look at the deliveries again after this
-    commit (a task frees its slot only before its last look). Returns whether a task was
-    enqueued. A slot whose task never started (lost) is free again after 5 minutes; the
-    recovery sweep covers the deliveries meanwhile."""
-    from ..tasks import webhook_deliveries_send_task
-
-    if float(getattr(settings, "WEBHOOK_DRAIN_SECONDS", DRAIN_SECONDS)) <= 0:
-        # Tasks that send only their own deliveries can't stand in for each other.
-        if delivery_ids:
-            webhook_deliveries_enqueue(delivery_ids=delivery_ids)
-        return bool(delivery_ids)
-    count = int(getattr(settings, "WEBHOOK_WAKEUP_SLOTS", 4))
-    now = timezone.now()
-    free = Q(busy_until__isnull=True) | Q(busy_until__lte=now)
-    slots = dict(WebhookWakeup.objects.filter(pk__lte=count).values_list("pk", "busy_until"))
-    if len(slots) < count:
-        WebhookWakeup.objects.bulk_create(
-            [WebhookWakeup(pk=pk) for pk in range(1, count + 1) if pk not in slots],
-            ignore_conflicts=True,
-        )
-        slots = dict(WebhookWakeup.objects.filter(pk__lte=count).values_list("pk", "busy_until"))
-    for pk, busy_until in sorted(slots.items()):
-        if busy_until is not None and busy_until > now:
-            continue
-        token = uuid.uuid4().hex
-        taken = WebhookWakeup.objects.filter(free, pk=pk).update(
-            busy_until=now + timedelta(seconds=WAKEUP_STALE_SECONDS), token=token
-        )
-        if not taken:
-            continue  # another process took it first
-        try:
-            webhook_deliveries_send_task.enqueue(delivery_ids=delivery_ids, wakeup=[pk, token])
-        except Exception:
-            WebhookWakeup.objects.filter(pk=pk, token=token).update(busy_until=None, token="")
-            raise
-        return True
-    return False
-
-
-def webhook_deliveries_enqueue(*, delivery_ids: list[str]) -> None:
-    from ..tasks import webhook_deliveries_send_task
-
-    for start in range(0, len(delivery_ids), ENQUEUE_CHUNK):
-        webhook_deliveries_send_task.enqueue(
-            delivery_ids=delivery_ids[start : start + ENQUEUE_CHUNK]
-        )
-
-
-def webhook_delivery_redeliver(*, delivery_id: Any, merchant_id: Any = None) -> WebhookDelivery:
-    """Send a delivery again (the admin's "redeliver"): the same row goes back to ``pending``,
-    due now, with a fresh retry schedule; its attempt history stays and numbering continues.
-    It keeps its ``webhook-id`` (the event id), so a receiver that already processed it can
-    recognise the repeat. Works on ``failed`` and ``succeeded`` deliveries and on pending ones
-    waiting for a retry (which then go at once); refused while an attempt is in flight, for
-    test deliveries, and when the endpoint is disabled or deleted."""
-    now = timezone.now()
-    with transaction.atomic():
-        query = WebhookDelivery.objects.select_for_update().filter(pk=delivery_id)
-        if merchant_id is not None:
-            query = query.filter(merchant_id=merchant_id)
-        delivery = query.select_related("event", "endpoint").first()
-        if delivery is None:
-            raise NotFound("Delivery not found.")
-        if delivery.event.is_test:
-            raise InvalidState("Test deliveries are not redelivered; run the test again.")
-        if not delivery.endpoint.active or delivery.endpoint.deleted_at:
-            raise InvalidState("The endpoint is disabled or deleted; enable it first.")
-        if delivery.locked_until and delivery.locked_until > now:
-            raise InvalidState("This delivery is being sent right now.")
-        delivery.status = DeliveryStatus.PENDING
-        delivery.cycle_attempts = 0
-        delivery.next_attempt_at = now
-        delivery.locked_until = None
-        delivery.claimed_by = ""
-        delivery.save()
-        ids = [str(delivery.pk)]
-        transaction.on_commit(lambda: webhook_deliveries_enqueue(delivery_ids=ids), robust=True)
-    return delivery

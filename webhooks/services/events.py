@@ -92,7 +92,7 @@ def webhook_events_record(events: list[DomainEvent]) -> None:
 
 
 def _deliveries_wake(ids: list[str]) -> None:
-    from .deliveries import webhook_deliveries_wake
+    from .wakeups import webhook_deliveries_wake
 
     webhook_deliveries_wake(delivery_ids=ids)
 

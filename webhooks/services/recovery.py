@@ -22,7 +22,8 @@ from django.utils import timezone
 from pagtracker.sweeps import sweeps_run
 
 from ..models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSweep
-from .deliveries import _due, webhook_deliveries_enqueue, webhook_deliveries_stop
+from .deliveries import _due, webhook_deliveries_stop
+from .wakeups import webhook_deliveries_enqueue
 
 logger = logging.getLogger("pagtracker.webhooks")
 
