@@ -14,6 +14,8 @@ from rest_framework.test import APIClient
 from pagtracker.accounts import services
 from pagtracker.accounts.models import User
 
+from .factories import MerchantFactory
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,23 +37,8 @@ def _fresh_cache() -> Iterator[None]:
 
 @pytest.fixture
 def make_merchant(db: Any) -> Callable[..., User]:
-    counter = iter(range(1, 10_000))
-
-    def make(**fields: Any) -> User:
-        n = next(counter)
-        defaults: dict[str, Any] = {
-            "email": f"merchant{n}-{os.getpid()}@example.com",
-            "password": "correct horse battery",
-            "nome": f"Loja {n}",
-            "empresa": f"Loja {n} LTDA",
-            "chave_pix": "123e4567-e12b-12d1-a456-426655440000",
-            "cidade": "Sao Paulo",
-            "plano": "empresarial",
-        }
-        defaults.update(fields)
-        return services.merchant_create(**defaults)
-
-    return make
+    """Make a merchant (``MerchantFactory``); any field can be given."""
+    return lambda **fields: MerchantFactory(**fields)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from charges.models import Charge
-from charges.services import sandbox_wallet_create
+from tests.factories import SandboxWalletFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -107,13 +107,8 @@ def test_two_devices_one_pays_the_other_turns_paid_live(
     user = make_merchant()
     raw_key = api_key_for(user)
     merchant_name = user.merchant.receiver_name
-    wallet = sandbox_wallet_create(
-        merchant=user.merchant,
-        holder_name="Pagadora Teste",
-        card_number="4000000000000002",
-        pin="1234",
-        balance_cents=100_000,
-        pin_limit_cents=5_000,
+    wallet = SandboxWalletFactory(
+        merchant=user.merchant, holder_name="Pagadora Teste", balance_cents=100_000
     )
     charge = create_charge(server.url, raw_key, valor=60.00, descricao="Pedido 42")
     link = charge["link_pagamento"]

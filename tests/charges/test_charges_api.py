@@ -1,6 +1,7 @@
 import base64
 import binascii
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -53,7 +54,8 @@ def test_create_charge_returns_an_exact_br_code_and_its_png(api, merchant, creat
     assert parsed["26"]["00"] == "br.gov.bcb.pix"
     assert parsed["26"]["01"] == merchant.merchant.chave_pix
     assert parsed["62"]["05"] == data["txid"]
-    assert parsed["59"] == "Loja 1 LTDA" and parsed["60"] == "Sao Paulo"
+    assert parsed["59"] == merchant.merchant.empresa and parsed["60"] == "Sao Paulo"
+    assert re.fullmatch(r"Loja \d+ LTDA", parsed["59"])
     crc_body = data["qr_code"][:-4]
     assert parsed["63"] == format(binascii.crc_hqx(crc_body.encode("ascii"), 0xFFFF), "04X")
     assert png_text(data["qr_code_image"]) == data["qr_code"]

@@ -1,8 +1,8 @@
 from django.test import Client
 
 from charges.models import Charge, SandboxWallet
-from charges.services import sandbox_wallet_create
 from tests.charges.test_charges_api import png_text
+from tests.factories import SandboxWalletFactory
 
 
 def code_of(charge: dict) -> str:
@@ -53,15 +53,7 @@ def test_expired_and_cancelled_pages(api, create_charge):
 
 
 def wallet(merchant, **fields):
-    values = {
-        "holder_name": "Pagador",
-        "card_number": "4000 0000 0000 0002",
-        "pin": "1234",
-        "balance_cents": 10_000,
-        "pin_limit_cents": 5_000,
-    }
-    values.update(fields)
-    return sandbox_wallet_create(merchant=merchant.merchant, **values)
+    return SandboxWalletFactory(merchant=merchant.merchant, **fields)
 
 
 def test_wallet_pays_below_the_pin_limit_without_a_pin(create_charge, merchant, api):
