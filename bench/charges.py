@@ -15,8 +15,9 @@ the Flask seed on another port; the HTTP workloads of both are interleaved
                      like /work/shared/anchor-harness/anchors/run_flask_bench.sh
   (d) expiry of 10,000 due charges: charges_expire_due() in-process, and the running
       db_worker through one due charge_expire_task (enqueue -> no due charge left)
-  (e) GET /api/charges/{id} and GET /api/charges (first page) at 16 clients for one merchant
-      with 10 charges, then with 100,000 (bulk insert): both and the ratio
+  (e) GET /api/charges/{id}, GET /api/charges (first page) and GET /api/balance at 16 clients
+      on two fresh servers, one whose database holds 10 charges and one with 100,000 (bulk
+      insert), interleaved: both and the ratio
 
   .venv/bin/python bench/charges.py [--anchor-dir /tmp/anchors] [--repeats 3] [--duration 10]
                                     [--database-url postgres://127.0.0.1:PORT/EMPTY_DB]
@@ -32,8 +33,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 # bench/ holds platform.py (the stdlib's name): keep bench/ off the front of sys.path.
 _BENCH = Path(__file__).resolve().parent
@@ -220,37 +223,32 @@ def expiry(server: Server, n: int, repeats: int, tmp: Path) -> dict[str, Any]:
 
 
 def reads(
-    server: Server, repeats: int, duration: int, warmup: int, small: int, large: int, tmp: Path
+    make_server: Callable[[str], Server],
+    repeats: int,
+    duration: int,
+    warmup: int,
+    small: int,
+    large: int,
+    tmp: Path,
 ) -> dict[str, Any]:
-    """(e): one merchant, 10 charges then 100,000 (half paid, with their ledger entries);
-    detail, list and balance at 16 clients."""
-    email = "bench-reads@example.com"
-    key = server.create_merchant(email)["api_key"]
-    header = f"Authorization: Bearer {key}"
-    server.script("template", "--email", email)
-    # Half of the stored history is paid, with its ledger entries: the balance read is
-    # measured over 5 entries and over ~50,000.
-    server.script(
-        "bulk",
-        "--email",
-        email,
-        "--total",
-        str(small),
-        "--days",
-        "1",
-        "--tag",
-        "bench-reads",
-        "--paid-share",
-        "0.5",
-    )
+    """(e): detail, list and balance at 16 clients on two fresh servers, one whose database
+    holds 10 charges and one whose database holds 100,000 (one merchant each, half of it
+    paid, with its ledger entries), measured interleaved in one matrix so that the machine's
+    drift hits both alike (measured one after the other, a slow minute read as a slowdown)."""
+    servers: dict[str, Server] = {}
     out: dict[str, Any] = {}
-    for label, total in (("small", small), ("large", large)):
-        if label == "large":
+    try:
+        wls: list[Workload] = []
+        counts: dict[str, int] = {}
+        for label, total in (("small", small), ("large", large)):
+            server = servers[label] = make_server(f"reads-{label}")
+            server.start()
+            server.script("template", "--email", server.email)
             t0 = time.monotonic()
             res = server.script(
                 "bulk",
                 "--email",
-                email,
+                server.email,
                 "--total",
                 str(total),
                 "--days",
@@ -262,44 +260,56 @@ def reads(
                 timeout=1800,
             )
             log(f"  reads: bulk insert to {total}: {res} ({time.monotonic() - t0:.1f}s)")
-        count = server.script("count", "--email", email)["charges"]
-        paths = tmp / f"reads-{label}.txt"
-        server.script("ids", "--email", email, "--n", "1000", "--out", str(paths))
-        wls = [
-            Workload(
-                f"detail_{count}",
-                "paths",
-                f"{server.url}/api/charges/x",
-                server.pid,
-                header=header,
-                paths_file=str(paths),
-                concs=[16],
-            ),
-            Workload(
-                f"list_{count}",
-                "get",
-                # The same page size at both sizes (10 rows fill it): only the stored count varies.
-                f"{server.url}/api/charges?per_page=10",
-                server.pid,
-                header=header,
-                concs=[16],
-            ),
-            Workload(
-                f"balance_{count}",
-                "get",
-                f"{server.url}/api/balance",
-                server.pid,
-                header=header,
-                concs=[16],
-            ),
-        ]
-        log(f"  reads with {count} charges stored")
+            count = counts[label] = server.script("count", "--email", server.email)["charges"]
+            paths = tmp / f"reads-{label}.txt"
+            server.script("ids", "--email", server.email, "--n", "1000", "--out", str(paths))
+            wls += [
+                Workload(
+                    f"detail_{count}",
+                    "paths",
+                    f"{server.url}/api/charges/x",
+                    server.pid,
+                    header=server.auth_key,
+                    paths_file=str(paths),
+                    concs=[16],
+                ),
+                Workload(
+                    f"list_{count}",
+                    "get",
+                    # The same page size at both sizes (10 rows fill it): only the stored
+                    # count varies.
+                    f"{server.url}/api/charges?per_page=10",
+                    server.pid,
+                    header=server.auth_key,
+                    concs=[16],
+                ),
+                Workload(
+                    f"balance_{count}",
+                    "get",
+                    f"{server.url}/api/balance",
+                    server.pid,
+                    header=server.auth_key,
+                    concs=[16],
+                ),
+            ]
+        if counts["small"] == counts["large"]:
+            raise RuntimeError(f"both read servers hold {counts['small']} charges")
+        log(f"  reads with {counts['small']} and {counts['large']} charges stored, interleaved")
         runs = common.run_matrix(wls, [16], repeats, duration, warmup=warmup)
-        out[label] = {"charges": count, "runs": runs, "summary": common.summarize(runs)}
+    finally:
+        for server in servers.values():
+            server.stop()
+    summary = common.summarize(runs)
+    for label, count in counts.items():
+        out[label] = {
+            "charges": count,
+            "summary": {k: v for k, v in summary.items() if v["workload"].endswith(f"_{count}")},
+        }
+    out["runs"] = runs
     ratios = {}
     for kind in ("detail", "list", "balance"):
-        s = next(v for k, v in out["small"]["summary"].items() if k.startswith(kind))
-        g = next(v for k, v in out["large"]["summary"].items() if k.startswith(kind))
+        s = summary[f"{kind}_{counts['small']}@16"]
+        g = summary[f"{kind}_{counts['large']}@16"]
         ratios[kind] = {
             "rps_ratio": round(g["rps_median"] / s["rps_median"], 3),
             "p50_ratio": round(g["p50_ms_median"] / s["p50_ms_median"], 3),
@@ -308,6 +318,18 @@ def reads(
         }
     out["ratios"] = ratios
     return out
+
+
+def _fresh_postgres_database(url: str, name: str) -> str:
+    """An empty database beside ``url``'s (dropped first if a previous run left it)."""
+    import psycopg
+
+    parts = urlsplit(url)
+    database = f"{parts.path.lstrip('/')}_{name.replace('-', '_')}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+        conn.execute(f'CREATE DATABASE "{database}"')
+    return urlunsplit(parts._replace(path=f"/{database}"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -393,8 +415,9 @@ def report(res: dict[str, Any]) -> str:
     r = res.get("reads")
     if r:
         L += [
-            f"\n### reads as charges accumulate (one merchant, 16 clients): "
-            f"{r['small']['charges']:,} vs {r['large']['charges']:,} charges\n",
+            f"\n### reads as charges accumulate (16 clients; two databases, one merchant each, "
+            f"measured interleaved): {r['small']['charges']:,} vs {r['large']['charges']:,} "
+            "charges\n",
             common.table({**r["small"]["summary"], **r["large"]["summary"]}),
             "",
             "| read | req/s ratio (large/small) | p50 ratio | p99 ratio "
@@ -587,8 +610,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             res["expiry"] = expiry(server, a.expire_n, a.expire_repeats or min(a.repeats, 3), tmp)
         if "reads" not in skip:
             log(f"reads: {a.reads_small} vs {a.reads_large} charges")
+            server.stop()  # idle from here on: the reads have servers of their own
+
+            def make_server(name: str) -> Server:
+                url = _fresh_postgres_database(a.database_url, name) if a.database_url else ""
+                extra = {"DATABASE_URL": url} if url else None
+                return Server(name, workers=a.workers, extra_env=extra)
+
             res["reads"] = reads(
-                server, a.repeats, a.duration, a.warmup, a.reads_small, a.reads_large, tmp
+                make_server, a.repeats, a.duration, a.warmup, a.reads_small, a.reads_large, tmp
             )
     finally:
         if anchor is not None:
