@@ -238,7 +238,7 @@ def reads(
     servers: dict[str, Server] = {}
     out: dict[str, Any] = {}
     try:
-        wls: list[Workload] = []
+        by_size: dict[str, list[Workload]] = {}
         counts: dict[str, int] = {}
         for label, total in (("small", small), ("large", large)):
             server = servers[label] = make_server(f"reads-{label}")
@@ -263,7 +263,8 @@ def reads(
             count = counts[label] = server.script("count", "--email", server.email)["charges"]
             paths = tmp / f"reads-{label}.txt"
             server.script("ids", "--email", server.email, "--n", "1000", "--out", str(paths))
-            wls += [
+            wls = by_size[label] = []
+            wls.append(
                 Workload(
                     f"detail_{count}",
                     "paths",
@@ -272,29 +273,26 @@ def reads(
                     header=server.auth_key,
                     paths_file=str(paths),
                     concs=[16],
-                ),
-                Workload(
-                    f"list_{count}",
-                    "get",
-                    # The same page size at both sizes (10 rows fill it): only the stored
-                    # count varies.
-                    f"{server.url}/api/charges?per_page=10",
-                    server.pid,
-                    header=server.auth_key,
-                    concs=[16],
-                ),
-                Workload(
-                    f"balance_{count}",
-                    "get",
-                    f"{server.url}/api/balance",
-                    server.pid,
-                    header=server.auth_key,
-                    concs=[16],
-                ),
-            ]
+                )
+            )
+            # The list's page size is the same at both sizes (10 rows fill it): only the
+            # stored count varies.
+            for kind, path in (("list", "/api/charges?per_page=10"), ("balance", "/api/balance")):
+                wls.append(
+                    Workload(
+                        f"{kind}_{count}",
+                        "get",
+                        server.url + path,
+                        server.pid,
+                        header=server.auth_key,
+                        concs=[16],
+                    )
+                )
         if counts["small"] == counts["large"]:
             raise RuntimeError(f"both read servers hold {counts['small']} charges")
         log(f"  reads with {counts['small']} and {counts['large']} charges stored, interleaved")
+        # Each read at both sizes back to back (10 s apart), so drift hits both sides alike.
+        wls = [wl for pair in zip(by_size["small"], by_size["large"], strict=True) for wl in pair]
         runs = common.run_matrix(wls, [16], repeats, duration, warmup=warmup)
     finally:
         for server in servers.values():
