@@ -8,7 +8,11 @@ endpoints that cost 40% of the throughput and multiplied p99 by 5-10 (bench/READ
 
 Here each request borrows one of ``ASGI_SYNC_LANES`` reusable contexts; every lane keeps its
 thread, so connections persist (``CONN_MAX_AGE``) and a process has at most that many requests
-in its sync code at once. Requests wait for a free lane in arrival order. A slow request (a
+in its sync code at once. Requests wait for a free lane in arrival order, strictly: a lane that
+comes free is handed to the longest waiter, never taken by a request that arrives meanwhile.
+(``asyncio.Queue`` lets a newcomer take it while the woken waiter is still scheduled, and the
+waiter goes back to the end of the line: under load that put the confirmation p99 at 3x the
+median, bench/README.md.) A slow request (a
 webhook test send) occupies one lane, which is the whole process where there is only one
 (SQLite behind several processes: settings.py).
 
@@ -20,6 +24,7 @@ middleware chain is loaded in sync mode (as under WSGI) and one call on the lane
 ``close()``. The event loop only reads the body and writes the response."""
 
 import asyncio
+from collections import deque
 from contextlib import closing
 from typing import Any
 
@@ -36,25 +41,43 @@ class LaneASGIHandler(ASGIHandler):
     def __init__(self, *, lanes: int) -> None:
         base.BaseHandler.__init__(self)
         self.load_middleware(is_async=False)
-        self._lanes = [ThreadSensitiveContext() for _ in range(max(lanes, 1))]
-        self._free: asyncio.Queue[ThreadSensitiveContext] | None = None
+        self._idle = [ThreadSensitiveContext() for _ in range(max(lanes, 1))]
+        self._waiting: deque[asyncio.Future[ThreadSensitiveContext]] = deque()
         self._serve_on_lane = sync_to_async(self._serve, thread_sensitive=True)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
-        if self._free is None:
-            self._free = asyncio.Queue()
-            for lane in self._lanes:
-                self._free.put_nowait(lane)
-        lane = await self._free.get()
+        lane = await self._lane_take()
         # The lane context is never exited, so asgiref keeps its one-thread executor alive.
         token = SyncToAsync.thread_sensitive_context.set(lane)
         try:
             await self.handle(scope, receive, send)
         finally:
             SyncToAsync.thread_sensitive_context.reset(token)
-            self._free.put_nowait(lane)
+            self._lane_give(lane)
+
+    async def _lane_take(self) -> ThreadSensitiveContext:
+        if self._idle:
+            return self._idle.pop()
+        waiter: asyncio.Future[ThreadSensitiveContext] = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._lane_give(waiter.result())  # handed a lane, then cancelled: pass it on
+            elif waiter in self._waiting:
+                self._waiting.remove(waiter)
+            raise
+
+    def _lane_give(self, lane: ThreadSensitiveContext) -> None:
+        while self._waiting:
+            waiter = self._waiting.popleft()
+            if not waiter.done():
+                waiter.set_result(lane)
+                return
+        self._idle.append(lane)
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:

@@ -138,3 +138,49 @@ def test_one_lane_runs_one_request_at_a_time_and_two_lanes_two() -> None:
         results = asyncio.run(many(app))
         assert [sent[0]["status"] for sent in results] == [200] * 6
         assert running["most"] == lanes
+
+
+def test_a_freed_lane_goes_to_the_longest_waiter_not_to_a_newcomer() -> None:
+    """Strict arrival order: the lane handed back goes to the first waiter even when another
+    request asks for one before that waiter has run (asyncio.Queue would give it to the
+    newcomer and send the waiter to the back of the line)."""
+    app = LaneASGIHandler(lanes=1)
+
+    async def scenario() -> list[str]:
+        served: list[str] = []
+        held = await app._lane_take()
+
+        async def request(name: str) -> None:
+            lane = await app._lane_take()
+            served.append(name)
+            await asyncio.sleep(0)
+            app._lane_give(lane)
+
+        first = asyncio.create_task(request("first"))
+        second = asyncio.create_task(request("second"))
+        await asyncio.sleep(0)  # both wait now
+        app._lane_give(held)
+        late = asyncio.create_task(request("late"))  # asks before "first" has run
+        await asyncio.gather(first, second, late)
+        return served
+
+    assert asyncio.run(scenario()) == ["first", "second", "late"]
+
+
+def test_a_cancelled_waiter_gives_up_its_place_and_loses_no_lane() -> None:
+    app = LaneASGIHandler(lanes=1)
+
+    async def scenario() -> int:
+        held = await app._lane_take()
+        gone = asyncio.create_task(app._lane_take())
+        stays = asyncio.create_task(app._lane_take())
+        await asyncio.sleep(0)
+        gone.cancel()
+        app._lane_give(held)
+        lane = await stays
+        app._lane_give(lane)
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        return len(app._idle)
+
+    assert asyncio.run(scenario()) == 1
