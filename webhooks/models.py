@@ -50,8 +50,12 @@ class WebhookEvent(models.Model):
     every attempt of every delivery sends the same bytes."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Indexed by webhook_event_merchant (merchant, -created_at), which serves it alone too.
     merchant = models.ForeignKey(
-        "accounts.Merchant", on_delete=models.CASCADE, related_name="webhook_events"
+        "accounts.Merchant",
+        on_delete=models.CASCADE,
+        related_name="webhook_events",
+        db_index=False,
     )
     name = models.CharField(max_length=40, choices=EVENT_CHOICES)
     payload = models.TextField()

@@ -18,8 +18,12 @@ class LedgerEntry(models.Model):
     unique, so a replayed movement cannot be booked twice."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # Indexed by (merchant, created_at) below, which serves lookups by merchant alone too.
     merchant = models.ForeignKey(
-        "accounts.Merchant", on_delete=models.PROTECT, related_name="ledger_entries"
+        "accounts.Merchant",
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        db_index=False,
     )
     kind = models.CharField(max_length=20, choices=EntryKind.choices)
     amount_cents = models.BigIntegerField()
