@@ -1,7 +1,11 @@
-"""The SQLite backend (pagtracker/sqlite/base.py): writers queue on the lock file."""
+"""The SQLite backend (pagtracker/sqlite/base.py): writers queue on the lock file, and a
+background thread checkpoints the write-ahead log."""
 
 import fcntl
 import os
+import subprocess
+import sys
+import time
 
 import pytest
 from django.db import OperationalError, connection, transaction
@@ -72,3 +76,40 @@ def test_a_writer_that_cannot_get_the_lock_fails_after_the_timeout(make_merchant
         else:
             options["timeout"] = saved
     assert Merchant.objects.get(pk=merchant.pk).nome != "never"
+
+
+# Read from another process: opening and closing -shm here would drop this process's POSIX
+# locks on it, which SQLite holds.
+_BACKLOG = """
+import struct, sys
+with open(sys.argv[1] + "-shm", "rb") as shm:
+    header = shm.read(100)
+print(struct.unpack_from("=I", header, 16)[0] - struct.unpack_from("=I", header, 96)[0])
+"""
+
+
+def wal_backlog() -> int:
+    """Log pages not yet copied back: the wal-index header's mxFrame minus nBackfill."""
+    out = subprocess.run(
+        [sys.executable, "-c", _BACKLOG, connection.settings_dict["NAME"]],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout)
+
+
+def test_the_background_checkpointer_copies_the_log_back_within_moments(make_merchant):
+    merchant = make_merchant().merchant
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 10000  # commits leave it to the background thread
+    for n in range(30):
+        with transaction.atomic():
+            Merchant.objects.filter(pk=merchant.pk).update(nome=f"n{n}")
+    deadline = time.monotonic() + 5
+    backlog = wal_backlog()
+    while backlog and time.monotonic() < deadline:
+        time.sleep(0.05)
+        backlog = wal_backlog()
+    assert backlog == 0
