@@ -11,8 +11,8 @@ thread, so connections persist (``CONN_MAX_AGE``) and a process has at most that
 in its sync code at once. Requests wait for a free lane in arrival order, strictly: a lane that
 comes free is handed to the longest waiter, never taken by a request that arrives meanwhile.
 (``asyncio.Queue`` lets a newcomer take it while the woken waiter is still scheduled, and the
-waiter goes back to the end of the line: under load that put the confirmation p99 at 3x the
-median, bench/README.md.) A slow request (a
+waiter goes back to the end of the line, so one request could lose its turn again and again.)
+A slow request (a
 webhook test send) occupies one lane, which is the whole process where there is only one
 (SQLite behind several processes: settings.py).
 
