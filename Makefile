@@ -10,7 +10,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 $$(ls -d $$HOME/.pyenv/versions
 	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
 	    command -v $$c; break; fi; done)
 
-.PHONY: run test lint bench venv migrate clean help
+.PHONY: run test lint bench venv venv-test migrate clean help
 
 help:
 	@echo "make run | test | lint | bench | clean"
@@ -22,7 +22,13 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	@touch $@
 
+# Tests, lint and benchmarks also need what requirements-test.txt adds (Playwright among it).
+$(VENV)/.installed-test: $(VENV)/.installed requirements-test.txt
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	@touch $@
+
 venv: $(VENV)/.installed
+venv-test: $(VENV)/.installed-test
 
 migrate: venv
 	$(PY) manage.py migrate --noinput
@@ -31,15 +37,15 @@ run: migrate
 	$(PY) manage.py demo_setup
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
-test: venv
+test: venv-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: venv
+lint: venv-test
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
-bench: venv
+bench: venv-test
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 clean:
