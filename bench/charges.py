@@ -1,4 +1,4 @@
-"""Issue "charges": create, read, confirm, expire and read-at-scale, against the Flask seed
+"""Charges: create, read, confirm, expire, read-at-scale and a slow PSP, against the Flask seed
 (diegorhcp89/API_FLASK_Websockets) measured in the same run on the same machine.
 
 One PagTracker server (uvicorn, 2 workers, fresh SQLite) and, when --anchor-dir is set up,
@@ -13,11 +13,13 @@ the Flask seed on another port; the HTTP workloads of both are interleaved
       anchor_confirm POST /payments/pix/confirmation {bank_payment_id, value} over 20,000
                      unpaid payments re-seeded before every run (flask_seed_pool.py), exactly
                      like /work/shared/anchor-harness/anchors/run_flask_bench.sh
-  (d) expiry of 10,000 due charges: charges_expire_due() in-process, and the running
-      db_worker through one due charge_expire_task (enqueue -> no due charge left)
+  (d) expiry of 10,000 due charges: charges_expire_due() in-process, and the running worker
+      (its periodic sweep; from the moment they fall due until none is pending)
   (e) GET /api/charges/{id}, GET /api/charges (first page) and GET /api/balance at 16 clients
       on two fresh servers, one whose database holds 10 charges and one with 100,000 (bulk
       insert), interleaved: both and the ratio
+  (f) a slow PSP: a fresh server whose sandbox provider sleeps --psp-delay-ms (200) in every
+      call; POST /api/charges at 64 clients and, during it, GET /api/charges/{id} at 16
 
   .venv/bin/python bench/charges.py [--anchor-dir /tmp/anchors] [--repeats 3] [--duration 10]
                                     [--database-url postgres://127.0.0.1:PORT/EMPTY_DB]
@@ -52,6 +54,8 @@ GOALS = {
     "reads_min_rps_ratio": 0.8,
     "reads_max_p50_ratio": 1.25,
     "reads_max_cpu_ratio": 1.25,
+    "slow_create_rps": 150.0,
+    "slow_get_p99_ms": 50.0,
 }
 
 
@@ -176,49 +180,43 @@ class ConfirmPool:
 
 
 def expiry(server: Server, n: int, repeats: int, tmp: Path) -> dict[str, Any]:
-    """(d): in-process sweep, then the db_worker through one due task."""
-    inproc, viatask = [], []
+    """(d): the in-process sweep, then the running worker's periodic expiry."""
+    inproc, viaworker = [], []
 
-    def seed_due() -> dict[str, Any]:
+    def seed(*flags: str) -> dict[str, Any]:
         return server.script(
-            "pool",
-            "--email",
-            server.email,
-            "--n",
-            str(n),
-            "--out",
-            str(tmp / "due.txt"),
-            "--due",
-            "--tag",
-            "bench-due",
-        )
+            "pool", "--email", server.email, "--n", str(n), "--out", str(tmp / "due.txt"),
+            "--tag", "bench-due", *flags,
+        )  # fmt: skip
 
     for r in range(repeats):
-        seed = seed_due()
+        seeded = seed("--due")
         res = server.script("expire-inproc")
-        res["seed_s"] = seed["seconds"]
+        res["seed_s"] = seeded["seconds"]
         inproc.append(res)
         log(f"  expire in-process rep{r}: {res}")
     server.start_worker()
     try:
-        time.sleep(2.5)  # the worker's random start-up delay is < 1 s
+        time.sleep(3)  # the worker's start-up
         for r in range(repeats):
-            seed_due()
-            res = server.script("expire-task", "--timeout", "600", timeout=900)
-            viatask.append(res)
-            log(f"  expire via db_worker rep{r}: {res}")
+            seed()  # pending, due in an hour: the worker leaves them alone while they land
+            res = server.script(
+                "expire-worker", "--tag", "bench-due", "--timeout", "600", timeout=900
+            )
+            viaworker.append(res)
+            log(f"  expire via the worker rep{r}: {res}")
     finally:
         server.stop_worker()
     med = statistics.median
-    ok_task = [x for x in viatask if x.get("until_none_pending_s") is not None]
+    ok = [x for x in viaworker if x.get("until_none_pending_s") is not None]
     return {
         "n": n,
         "inproc": inproc,
-        "via_task": viatask,
+        "via_worker": viaworker,
         "inproc_s_median": med(x["seconds"] for x in inproc),
         "inproc_per_s_median": med(x["per_s"] for x in inproc),
-        "task_s_median": med(x["until_none_pending_s"] for x in ok_task) if ok_task else None,
-        "task_timeouts": len(viatask) - len(ok_task),
+        "worker_s_median": med(x["until_none_pending_s"] for x in ok) if ok else None,
+        "worker_timeouts": len(viaworker) - len(ok),
     }
 
 
@@ -318,6 +316,49 @@ def reads(
     return out
 
 
+def slow_psp(server: Server, repeats: int, duration: int, tmp: Path) -> dict[str, Any]:
+    """(f): creation at 64 clients while each call to the provider takes the delay the server
+    was started with, and reads at 16 clients measured inside the creation window."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    get_paths = tmp / "slow-get.txt"
+    server.script(
+        "pool", "--email", server.email, "--n", "1000", "--out", str(get_paths),
+        "--kind", "get", "--tag", "bench-slow-get",
+    )  # fmt: skip
+    create = Workload(
+        "slow_create",
+        "post",
+        f"{server.url}/api/charges",
+        server.pid,
+        header=server.auth_key,
+        body='{"valor": 100.50}',
+    )
+    get = Workload(
+        "slow_get",
+        "paths",
+        f"{server.url}/api/charges/x",
+        server.pid,
+        header=server.auth_key,
+        paths_file=str(get_paths),
+    )
+    runs: list[dict[str, Any]] = []
+    common.run_cell(create, 64, 3, "warmup")
+    for r in range(repeats):
+        with ThreadPoolExecutor(2) as pool:
+            creating = pool.submit(common.run_cell, create, 64, duration + 2, str(r))
+            time.sleep(1.0)  # the reads fall inside the creation window
+            reading = pool.submit(common.run_cell, get, 16, duration, str(r))
+            for res in (creating.result(), reading.result()):
+                runs.append(res)
+                log(
+                    f"  rep{r} {res['workload']} c={res['conc']}: {res['rps']:.1f} req/s "
+                    f"p50={res['lat_p50_ms']:.1f}ms p99={res['lat_p99_ms']:.1f}ms "
+                    f"statuses={res['statuses']}"
+                )
+    return {"runs": runs, "summary": common.summarize(runs)}
+
+
 def _fresh_postgres_database(url: str, name: str) -> str:
     """An empty database beside ``url``'s (dropped first if a previous run left it)."""
     import psycopg
@@ -404,11 +445,11 @@ def report(res: dict[str, Any]) -> str:
             f"| charges_expire_due() in-process | {e['inproc_s_median']} | "
             f"{e['inproc_per_s_median']} | {len(e['inproc'])} |",
         ]
-        if e["task_s_median"] is not None:
+        if e["worker_s_median"] is not None:
             L.append(
-                f"| db_worker via one due charge_expire_task (enqueue → none pending) | "
-                f"{e['task_s_median']} | {round(e['n'] / e['task_s_median'], 1)} | "
-                f"{len(e['via_task'])} (timeouts {e['task_timeouts']}) |"
+                f"| the running worker's periodic sweep (due → none pending) | "
+                f"{e['worker_s_median']} | {round(e['n'] / e['worker_s_median'], 1)} | "
+                f"{len(e['via_worker'])} (timeouts {e['worker_timeouts']}) |"
             )
     r = res.get("reads")
     if r:
@@ -433,6 +474,25 @@ def report(res: dict[str, Any]) -> str:
                 f"| {kind} | {q['rps_ratio']} | {q['p50_ratio']} | {q['p99_ratio']} | "
                 f"{verdict(flat)} | {q['cpu_ratio']} | {verdict(flat_cpu)} |"
             )
+    slow = res.get("slow_psp")
+    if slow:
+        s = slow["summary"]
+        c, g = s["slow_create@64"], s["slow_get@16"]
+        ok_c = c["rps_median"] >= GOALS["slow_create_rps"]
+        ok_g = g["p99_ms_median"] < GOALS["slow_get_p99_ms"]
+        L += [
+            f"\n### slow PSP: every provider call takes {res['args']['psp_delay_ms']} ms "
+            f"({res['args']['workers']} processes)\n",
+            common.table(s),
+            "",
+            "| goal | measured (median) | verdict |",
+            "|---|---|---|",
+            f"| creation at 64 clients ≥ {GOALS['slow_create_rps']:g} req/s | "
+            f"{c['rps_median']} req/s, p99 {c['p99_ms_median']} ms | {verdict(ok_c)} |",
+            f"| meanwhile GET /api/charges/{{id}} at 16 clients p99 < "
+            f"{GOALS['slow_get_p99_ms']:g} ms | {g['p99_ms_median']} ms, "
+            f"{g['rps_median']} req/s | {verdict(ok_g)} |",
+        ]
     return "\n".join(L)
 
 
@@ -466,13 +526,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--database-url",
         default="",
         help="run our server on this empty postgres://127.0.0.1 database instead of a fresh "
-        "SQLite file (ASGI_SYNC_LANES then defaults to 8 per process)",
+        "SQLite file",
     )
     ap.add_argument("--expire-n", type=int, default=10000)
     ap.add_argument("--expire-repeats", type=int, default=0, help="default: min(repeats, 3)")
     ap.add_argument("--reads-small", type=int, default=10)
     ap.add_argument("--reads-large", type=int, default=100000)
-    ap.add_argument("--skip", default="", help="comma list of parts to skip: http,expiry,reads")
+    ap.add_argument("--psp-delay-ms", type=int, default=200)
+    ap.add_argument(
+        "--skip", default="", help="comma list of parts to skip: http,expiry,reads,slowpsp"
+    )
     a = ap.parse_args(argv)
     concs = common.parse_concs(a.conc)
     skip = {x.strip() for x in a.skip.split(",") if x.strip()}
@@ -618,6 +681,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             res["reads"] = reads(
                 make_server, a.repeats, a.duration, a.warmup, a.reads_small, a.reads_large, tmp
             )
+        if "slowpsp" not in skip:
+            log(f"slow PSP: {a.psp_delay_ms} ms per provider call")
+            server.stop()
+            url = _fresh_postgres_database(a.database_url, "slowpsp") if a.database_url else ""
+            extra = {"SANDBOX_PROVIDER_DELAY_MS": str(a.psp_delay_ms)}
+            if url:
+                extra["DATABASE_URL"] = url
+            slow_server = Server("slowpsp", workers=a.workers, extra_env=extra)
+            try:
+                slow_server.start()
+                res["slow_psp"] = slow_psp(slow_server, a.repeats, a.duration, tmp)
+            finally:
+                slow_server.stop()
     finally:
         if anchor is not None:
             anchor.stop()

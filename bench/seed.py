@@ -12,9 +12,9 @@ JSON line last.
   seed.py ids --email E --n N --out F        sample N existing charge ids -> GET paths
   seed.py count --email E                    charges of the merchant
   seed.py expire-inproc                      time charges.services.charges_expire_due()
-  seed.py expire-task [--timeout S]          enqueue one charge_expire_task for a due charge
-        (run_after = its expires_at) and wait until no due charge is pending and the task
-        finished; needs a running db_worker
+  seed.py expire-worker --tag T [--lead S] [--timeout S]
+        the pending charges tagged T fall due S seconds from now (2); the time from then until
+        none is pending; needs a running worker (manage.py worker)
   seed.py due                                pending charges that are due, and unfinished tasks
 """
 
@@ -263,45 +263,34 @@ def cmd_expire_inproc(a: argparse.Namespace) -> None:
     )
 
 
-def cmd_expire_task(a: argparse.Namespace) -> None:
-    from charges.tasks import charge_expire_task
-
-    charge = (
-        Charge.objects.filter(status=ChargeStatus.PENDENTE, expires_at__lte=timezone.now())
-        .order_by("expires_at")
-        .first()
+def cmd_expire_worker(a: argparse.Namespace) -> None:
+    """The pending charges tagged ``--tag`` all fall due ``--lead`` seconds from now, while the
+    worker runs; the time from that moment until none of them is pending."""
+    due_at = timezone.now() + timedelta(seconds=a.lead)
+    moved = Charge.objects.filter(status=ChargeStatus.PENDENTE, descricao=a.tag).update(
+        expires_at=due_at
     )
-    if charge is None:
-        emit({"error": "no due charge"})
+    if not moved:
+        emit({"error": f"no pending charge tagged {a.tag!r}"})
         return
-    before = due_counts()["due_pending"]
+    time.sleep(max((due_at - timezone.now()).total_seconds(), 0))
     t0 = time.perf_counter()
-    result = charge_expire_task.using(run_after=charge.expires_at).enqueue(str(charge.id))
-    t_enq = time.perf_counter() - t0
     deadline = t0 + a.timeout
-    t_zero = None
+    left = moved
     polls = 0
     while time.perf_counter() < deadline and polls < 100000:
         polls += 1
-        if t_zero is None and due_counts()["due_pending"] == 0:
-            t_zero = time.perf_counter() - t0
-        result.refresh()
-        if t_zero is not None and str(result.status).upper().endswith(("SUCCESSFUL", "FAILED")):
+        left = Charge.objects.filter(status=ChargeStatus.PENDENTE, descricao=a.tag).count()
+        if left == 0:
             break
         time.sleep(0.02)
-    t_done = time.perf_counter() - t0
+    took = time.perf_counter() - t0
     emit(
         {
-            "due_before": before,
-            "enqueue_s": round(t_enq, 3),
-            "until_none_pending_s": round(t_zero, 3) if t_zero is not None else None,
-            "until_task_finished_s": round(t_done, 3),
-            "task_status": str(result.status),
-            "task_return": getattr(result, "return_value", None)
-            if str(result.status).upper().endswith("SUCCESSFUL")
-            else None,
-            "left_pending": due_counts()["due_pending"],
-            "timed_out": t_zero is None,
+            "due": moved,
+            "until_none_pending_s": round(took, 3) if left == 0 else None,
+            "left_pending": left,
+            "timed_out": left != 0,
         }
     )
 
@@ -333,7 +322,9 @@ def main() -> None:
     p.add_argument("--email", required=True)
     sub.add_parser("due")
     sub.add_parser("expire-inproc")
-    p = sub.add_parser("expire-task")
+    p = sub.add_parser("expire-worker")
+    p.add_argument("--tag", required=True)
+    p.add_argument("--lead", type=float, default=2.0)
     p.add_argument("--timeout", type=float, default=300)
     a = ap.parse_args()
     assert getattr(a, "n", 0) <= 200000 and getattr(a, "total", 0) <= 200000
@@ -345,7 +336,7 @@ def main() -> None:
         "count": cmd_count,
         "due": cmd_due,
         "expire-inproc": cmd_expire_inproc,
-        "expire-task": cmd_expire_task,
+        "expire-worker": cmd_expire_worker,
     }[a.cmd](a)
 
 
