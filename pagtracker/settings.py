@@ -230,6 +230,10 @@ AUTH_CACHE_SECONDS = float(os.environ.get("AUTH_CACHE_SECONDS", "5"))
 # encrypts; all of them decrypt, so a key is rotated by putting a new one first.
 FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
 
+# Benchmarks only: every call to the sandbox provider (charge creation, cancel, refund) sleeps
+# this many milliseconds first, as a real PSP's round trip would. Never set it in production.
+SANDBOX_PROVIDER_DELAY_MS = int(os.environ.get("SANDBOX_PROVIDER_DELAY_MS", "0"))
+
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", DEBUG)
 WEBHOOK_RETRY_SCHEDULE = os.environ.get("WEBHOOK_RETRY_SCHEDULE", "300,900,1800,3600,10800,21600")
 # Charges expire at most this long after their time (one expiry task per slot and process).

@@ -2,9 +2,15 @@
 
 Payments are simulated by ``POST /api/sandbox/charges/{id}/pay`` and by the sandbox wallet on
 the hosted page; both go through ``charges.services.charge_payment_confirm``, the service a
-real PSP notification uses."""
+real PSP notification uses.
 
+``SANDBOX_PROVIDER_DELAY_MS`` (benchmarks only) makes every call wait as a real PSP's round
+trip would, so the server's behaviour under slow provider calls can be measured."""
+
+import time
 from datetime import datetime
+
+from django.conf import settings
 
 from pagtracker.accounts.models import Merchant
 from pagtracker.errors import InvalidInput
@@ -17,12 +23,19 @@ from .base import ProviderCharge, ProviderRefund
 SANDBOX_ISPB = "00000000"
 
 
+def _psp_latency() -> None:
+    delay_ms = settings.SANDBOX_PROVIDER_DELAY_MS
+    if delay_ms > 0:
+        time.sleep(delay_ms / 1000)
+
+
 class SandboxProvider:
     name = "sandbox"
 
     def charge_create(
         self, *, merchant: Merchant, amount_cents: int, expires_at: datetime, descricao: str
     ) -> ProviderCharge:
+        _psp_latency()
         if not merchant.chave_pix:
             raise InvalidInput(
                 "Set your Pix key first (PUT /api/users/me with chave_pix).",
@@ -44,6 +57,7 @@ class SandboxProvider:
         return ProviderCharge(txid=txid, qr_code=qr_code)
 
     def charge_cancel(self, *, merchant: Merchant, txid: str) -> None:
+        _psp_latency()
         # A static BR Code cannot be revoked at a bank; the gateway refuses later payments.
         return None
 
@@ -56,4 +70,5 @@ class SandboxProvider:
         amount_cents: int,
         motivo: str,
     ) -> ProviderRefund:
+        _psp_latency()
         return ProviderRefund(status="DEVOLVIDO", rtr_id=new_return_id(ispb=SANDBOX_ISPB))
