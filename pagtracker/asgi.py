@@ -1,24 +1,43 @@
-"""ASGI entry point: HTTP through Django, WebSockets through Channels (``realtime``)."""
+"""ASGI entry point: HTTP through Django's WSGI handler on a bounded pool of long-lived threads,
+WebSockets through Channels (``realtime``).
+
+Every view and middleware is sync. Each of the ``SERVER_THREADS`` threads keeps its database
+connection between requests (``CONN_MAX_AGE``), a process never runs more requests at once
+than it has threads, and a request that waits on a provider holds one thread, not the process.
+"""
 
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pagtracker.settings")
 
-from pagtracker.api.lanes import lane_asgi_application
+import django
 
-django_asgi_app = lane_asgi_application()
+django.setup(set_prefix=False)  # the apps load before the routes below import models
 
+from a2wsgi import WSGIMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
+from django.contrib.staticfiles.handlers import StaticFilesHandler  # noqa: E402
+from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from realtime.lifespan import lifespan_app  # noqa: E402
 from realtime.routing import websocket_application  # noqa: E402
 
-# The embedded default serves the admin's and Swagger UI's static files itself; behind a
-# reverse proxy set SERVE_STATIC=false and serve `collectstatic`'s output there.
-http_app = ASGIStaticFilesHandler(django_asgi_app) if settings.SERVE_STATIC else django_asgi_app
+
+def http_application(*, threads: int) -> WSGIMiddleware:
+    """Django's WSGI handler on a pool of ``threads`` threads. The embedded default serves the
+    admin's and Swagger UI's static files itself; behind a reverse proxy set
+    ``SERVE_STATIC=false`` and let the proxy serve ``collectstatic``'s output."""
+    wsgi_app = get_wsgi_application()
+    if settings.SERVE_STATIC:
+        wsgi_app = StaticFilesHandler(wsgi_app)
+    return WSGIMiddleware(wsgi_app, workers=threads)
+
 
 application = ProtocolTypeRouter(
-    {"http": http_app, "websocket": websocket_application, "lifespan": lifespan_app}
+    {
+        "http": http_application(threads=settings.SERVER_THREADS),
+        "websocket": websocket_application,
+        "lifespan": lifespan_app,
+    }
 )

@@ -110,14 +110,11 @@ if _IS_SQLITE:
 else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-# Sync threads per server process (pagtracker/api/lanes.py). SQLite has one writer at a time:
-# with one lane per process, the thread holding the write lock never waits for the GIL behind
-# another request of its own process (charges bench: +20-45% on writes); run several processes
-# for concurrency. `manage.py serve` (one process) keeps two, so one slow request does not stall
-# it. On PostgreSQL two lanes: one runs Python while the other waits for the database; more
-# threads only queue for the GIL (charges bench, 2 processes: 2 lanes beat 4 and 8 in
-# interleaved A/B, e.g. confirmations 300 against 269 req/s and p99 78 against 131 ms).
-ASGI_SYNC_LANES = int(os.environ.get("ASGI_SYNC_LANES", "1" if _IS_SQLITE else "2"))
+# Threads per server process that run Django's sync views (pagtracker/asgi.py). Each keeps its
+# database connection between requests (CONN_MAX_AGE). A provider call holds its thread for
+# 100-500 ms while using no CPU: 48 threads keep about 32 such calls in flight per process and
+# leave room for the fast requests beside them.
+SERVER_THREADS = int(os.environ.get("SERVER_THREADS", "48"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"

@@ -1,3 +1,6 @@
+"""WSGI entry point: Django's own handler. The ASGI application (pagtracker/asgi.py) runs it on
+its thread pool for HTTP."""
+
 import os
 
 from django.core.wsgi import get_wsgi_application

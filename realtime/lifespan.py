@@ -1,9 +1,10 @@
 """ASGI lifespan: start the hub with the server, and close sockets with 1001 on SIGTERM.
 
-``manage.py serve`` runs the shutdown itself (it stops accepting first, then asks the hub to
-close the sockets). Under another server that speaks lifespan (``uvicorn`` on the command
-line) the hub wraps the server's SIGTERM/SIGINT handler: sockets get their 1001 close first,
-then the server's own handler runs and the server stops as usual."""
+uvicorn (``manage.py serve``, the ``uvicorn`` command, each process of a process manager)
+installs its SIGTERM/SIGINT handler before the application starts. At start-up the hub puts
+its own handler in front: on the signal the sockets get their 1001 close first, then the
+server's handler runs and the server stops as usual. Left to itself the server would close
+them with 1012 (service restart)."""
 
 import asyncio
 import gc
@@ -18,9 +19,6 @@ from .hub import HUB
 
 logger = logging.getLogger("pagtracker.realtime")
 
-# Set by ``manage.py serve``, whose server closes the sockets itself on shutdown.
-SERVER_CLOSES_SOCKETS = False
-
 
 async def close_sockets_gracefully(code: int = 1001) -> None:
     """Close every open socket with ``code`` and wait (a little) until they are gone."""
@@ -31,7 +29,8 @@ async def close_sockets_gracefully(code: int = 1001) -> None:
         await asyncio.sleep(0.05)
 
 
-def _install_signal_chain(loop: asyncio.AbstractEventLoop) -> None:
+def install_signal_chain(loop: asyncio.AbstractEventLoop) -> None:
+    """Put the 1001 close in front of the server's own SIGTERM/SIGINT handler."""
     if threading.current_thread() is not threading.main_thread():
         return
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -41,7 +40,7 @@ def _install_signal_chain(loop: asyncio.AbstractEventLoop) -> None:
 
         def on_signal(sig: int = sig, previous: Any = previous) -> None:
             loop.remove_signal_handler(sig)
-            signal.signal(sig, previous)
+            signal.signal(sig, previous)  # a second signal goes straight to the server
 
             async def close_then_stop() -> None:
                 try:
@@ -69,8 +68,7 @@ async def lifespan_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                     gc.collect()
                     gc.freeze()
                 await HUB.ensure_started()
-                if not SERVER_CLOSES_SOCKETS:
-                    _install_signal_chain(asyncio.get_running_loop())
+                install_signal_chain(asyncio.get_running_loop())
             except Exception as exc:
                 logger.exception("realtime start-up failed")
                 await send({"type": "lifespan.startup.failed", "message": str(exc)})

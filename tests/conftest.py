@@ -127,7 +127,7 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
     started: list[ServerProcess] = []
 
     def start(
-        *, extra_env: dict[str, str] | None = None, worker: bool = False, workers: int = 1
+        *, extra_env: dict[str, str] | None = None, worker: bool = False
     ) -> ServerProcess:
         port = free_port()
         log = tmp_path / f"server-{port}.log"
@@ -139,7 +139,6 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
         )
         env.update(extra_env or {})
         cmd = [sys.executable, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port)]
-        cmd += ["--workers", str(workers)]
         if not worker:
             cmd.append("--no-worker")
         process = subprocess.Popen(
