@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "pagtracker.accounts",
     "pagtracker.api",
+    "pagtracker.scheduling",
     "pagtracker.ledger",
     "charges",
     "payouts",
@@ -233,17 +234,39 @@ SANDBOX_PROVIDER_DELAY_MS = int(os.environ.get("SANDBOX_PROVIDER_DELAY_MS", "0")
 
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env_bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", DEBUG)
 WEBHOOK_RETRY_SCHEDULE = os.environ.get("WEBHOOK_RETRY_SCHEDULE", "300,900,1800,3600,10800,21600")
-# Charges expire at most this long after their time (one expiry task per slot and process).
-CHARGE_EXPIRY_SLOT_SECONDS = float(os.environ.get("CHARGE_EXPIRY_SLOT_SECONDS", "1"))
-# Delivery tuning (webhooks/services/deliveries.py, wakeups.py, recovery.py): how long a
-# sending task keeps draining due deliveries, how long it lingers for new ones, how many
-# wake-up tasks may be queued, and the recovery sweep's period (it also runs
-# pagtracker/sweeps.py: lost charge expiries) and grace for lost enqueues.
+# Recurring jobs (pagtracker/schedule.py), run by the worker once per period across processes:
+# charges expire at most this long after their time; the webhook recovery sweep runs this often
+# and re-enqueues deliveries overdue by more than the grace (their task was lost).
+CHARGE_EXPIRY_INTERVAL_SECONDS = float(os.environ.get("CHARGE_EXPIRY_INTERVAL_SECONDS", "1"))
+WEBHOOK_RECOVERY_INTERVAL_SECONDS = float(os.environ.get("WEBHOOK_RECOVERY_INTERVAL_SECONDS", "60"))
+WEBHOOK_RECOVERY_GRACE_SECONDS = float(os.environ.get("WEBHOOK_RECOVERY_GRACE_SECONDS", "30"))
+# Delivery tuning (webhooks/services/wakeups.py): how long a sending task keeps draining due
+# deliveries, how long it lingers for new ones, and how many wake-up tasks may be queued.
 WEBHOOK_DRAIN_SECONDS = float(os.environ.get("WEBHOOK_DRAIN_SECONDS", "5"))
 WEBHOOK_LINGER_SECONDS = float(os.environ.get("WEBHOOK_LINGER_SECONDS", "0.25"))
 WEBHOOK_WAKEUP_SLOTS = int(os.environ.get("WEBHOOK_WAKEUP_SLOTS", "4"))
-WEBHOOK_RECOVERY_INTERVAL_SECONDS = float(os.environ.get("WEBHOOK_RECOVERY_INTERVAL_SECONDS", "60"))
-WEBHOOK_RECOVERY_GRACE_SECONDS = float(os.environ.get("WEBHOOK_RECOVERY_GRACE_SECONDS", "30"))
+
+# Realtime (realtime/): the largest text frame a client may send (larger: ERROR
+# frame_too_large); the per-socket token bucket (messages per second and the burst above it);
+# refused messages in a row before the socket is closed with 1008; sends queued to a socket
+# that does not read before it is dropped (1008); a ticket's lifetime.
+REALTIME_MAX_FRAME_BYTES = int(os.environ.get("REALTIME_MAX_FRAME_BYTES", str(16 * 1024)))
+REALTIME_MESSAGES_PER_SECOND = float(os.environ.get("REALTIME_MESSAGES_PER_SECOND", "20"))
+REALTIME_MESSAGE_BURST = int(os.environ.get("REALTIME_MESSAGE_BURST", "40"))
+REALTIME_FLOOD_CLOSE_AFTER = int(os.environ.get("REALTIME_FLOOD_CLOSE_AFTER", "20"))
+REALTIME_MAX_PENDING_SENDS = int(os.environ.get("REALTIME_MAX_PENDING_SENDS", "256"))
+REALTIME_TICKET_TTL_SECONDS = int(os.environ.get("REALTIME_TICKET_TTL_SECONDS", "60"))
+# Presence under Redis: each process refreshes its entries every HEARTBEAT seconds; they expire
+# TTL seconds after the last refresh, so a dead process vanishes from the counts.
+REALTIME_PRESENCE_HEARTBEAT_SECONDS = float(
+    os.environ.get("REALTIME_PRESENCE_HEARTBEAT_SECONDS", "5")
+)
+REALTIME_PRESENCE_TTL_SECONDS = int(os.environ.get("REALTIME_PRESENCE_TTL_SECONDS", "15"))
+# WebSocket keepalive: a ping every INTERVAL seconds; a peer that has not answered within
+# TIMEOUT more is dropped. On SIGTERM, open sockets get GRACE seconds to finish closing (1001).
+REALTIME_WS_PING_INTERVAL = float(os.environ.get("REALTIME_WS_PING_INTERVAL", "20"))
+REALTIME_WS_PING_TIMEOUT = float(os.environ.get("REALTIME_WS_PING_TIMEOUT", "20"))
+REALTIME_SHUTDOWN_GRACE_SECONDS = float(os.environ.get("REALTIME_SHUTDOWN_GRACE_SECONDS", "2"))
 
 SESSION_COOKIE_HTTPONLY = True
 # The admin's messages live in its session. The default (a signed cookie first) builds a

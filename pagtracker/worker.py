@@ -1,11 +1,16 @@
-"""The background worker: the database task queue's worker, run in a thread of the server
-(embedded default) or as its own process (``manage.py worker``)."""
+"""The background worker: the database task queue's worker and the platform's scheduler
+(``pagtracker.schedule``), run as threads of the server (embedded default) or in their own
+process (``manage.py worker``, production). Any number of worker processes may run: tasks are
+claimed one worker each, and every period of a recurring job runs once."""
 
 import threading
 from collections.abc import Callable
 
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
+
+from pagtracker.schedule import schedule_jobs
+from pagtracker.scheduling.services import Scheduler
 
 POLL_INTERVAL_SECONDS = 0.2
 
@@ -23,23 +28,46 @@ def worker_build() -> Worker:
     )
 
 
-def worker_start_thread(*, on_death: Callable[[], None]) -> Callable[[], None]:
-    """Run the worker in a daemon thread of this process; ``on_death`` is called if it stops
-    by itself. Returns the function that stops it (and waits for it, 10 s at most)."""
-    worker = worker_build()
+class WorkerThreads:
+    """The task worker's thread and the scheduler's threads. ``on_death`` is called (once) if
+    any of them stops by itself."""
 
-    def run() -> None:
+    def __init__(self, *, on_death: Callable[[], None]) -> None:
+        self.worker = worker_build()
+        self.died = threading.Event()
+        self.on_death = on_death
+        self.scheduler = Scheduler(schedule_jobs(), on_death=self.death)
+        self.thread = threading.Thread(target=self.run_tasks, name="pagtracker-worker", daemon=True)
+
+    def death(self) -> None:
+        if not self.died.is_set():
+            self.died.set()
+            self.on_death()
+
+    def run_tasks(self) -> None:
         try:
-            worker.run()
+            self.worker.run()
         finally:
-            if worker.running:  # it died on its own
-                on_death()
+            if self.worker.running:  # it died on its own
+                self.death()
 
-    thread = threading.Thread(target=run, name="pagtracker-worker", daemon=True)
-    thread.start()
+    def start(self) -> None:
+        self.thread.start()
+        self.scheduler.start()
 
-    def stop() -> None:
-        worker.running = False
-        thread.join(timeout=10)
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop taking work; the task and jobs running now finish first (``timeout`` at
+        most each)."""
+        self.worker.running = False
+        self.scheduler.stopping.set()
+        self.thread.join(timeout=timeout)
+        self.scheduler.stop(timeout=timeout)
 
-    return stop
+
+def worker_start_thread(*, on_death: Callable[[], None]) -> Callable[[], None]:
+    """Run the worker and the scheduler in daemon threads of this process; ``on_death`` is
+    called if one stops by itself. Returns the function that stops them (and waits for them,
+    10 s at most)."""
+    threads = WorkerThreads(on_death=on_death)
+    threads.start()
+    return threads.stop

@@ -53,10 +53,10 @@ def origin_allowed(scope: dict[str, Any]) -> bool:
     domain, _port = split_domain_port(parts.netloc)
     if domain and validate_host(domain, allowed):
         return True
-    public = getattr(settings, "PUBLIC_BASE_URL", "")
+    public = settings.PUBLIC_BASE_URL
     if public and urlsplit(public).netloc.lower() == parts.netloc.lower():
         return True
-    trusted = {o.rstrip("/").lower() for o in getattr(settings, "CSRF_TRUSTED_ORIGINS", [])}
+    trusted = {o.rstrip("/").lower() for o in settings.CSRF_TRUSTED_ORIGINS}
     return f"{parts.scheme}://{parts.netloc}".lower() in trusted
 
 

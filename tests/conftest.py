@@ -21,17 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    from charges.services import expiry as charge_expiry
     from pagtracker.api.throttling import rate_limits_reset
-    from webhooks.services import recovery
 
     cache.clear()
     rate_limits_reset()
-    # As if this process had just looked at the recovery chain: a test starts it only on
-    # purpose (force=True, or by resetting this), so task rows stay what each test expects.
-    recovery._chain_checked_at = time.monotonic()
-    # Each test's database starts empty: so does the memory of which expiry slots have a task.
-    charge_expiry._expiry_slots.clear()
     yield
 
 

@@ -160,23 +160,6 @@ class WebhookAttempt(models.Model):
         return f"#{self.number} {self.status_code or self.error[:40]}"
 
 
-class WebhookSweep(models.Model):
-    """The one row that keeps the recovery sweep a single self-rescheduling chain: a sweep
-    task runs only if it is the one this row expects (``next_run_at``)."""
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
-    next_run_at = models.DateTimeField(null=True, blank=True)
-    last_run_at = models.DateTimeField(null=True, blank=True)
-    last_result = models.JSONField(default=dict, blank=True)
-
-    class Meta:
-        verbose_name = "varredura de recuperação"
-        verbose_name_plural = "varredura de recuperação"
-
-    def __str__(self) -> str:
-        return f"next sweep {self.next_run_at}"
-
-
 class WebhookWakeup(models.Model):
     """A few slots (``WEBHOOK_WAKEUP_SLOTS``, 4) bounding how many "send what is due" tasks
     are pending at once. A commit that creates deliveries enqueues a task only if it can take

@@ -33,7 +33,7 @@ class UnresolvableHostError(Exception):
 
 def private_networks_allowed() -> bool:
     # Read on every call: tests flip it, and settings must never be read at import time.
-    return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE_NETWORKS", False) or settings.DEBUG)
+    return bool(settings.WEBHOOK_ALLOW_PRIVATE_NETWORKS or settings.DEBUG)
 
 
 def address_refusal(address: IPAddress) -> str | None:

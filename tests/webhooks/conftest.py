@@ -17,7 +17,6 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import ROOT, database_url_for_subprocesses
-from webhooks.services import recovery
 
 
 @dataclass
@@ -133,13 +132,6 @@ def _no_lingering_in_process(settings: Any) -> None:
     settings.WEBHOOK_LINGER_SECONDS = 0
 
 
-@pytest.fixture(autouse=True)
-def _recovery_chain_check_each_test(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The once-every-30-s check of the recovery chain is per process; tests start from a
-    # fresh database, so let each one look again.
-    monkeypatch.setattr(recovery, "_chain_checked_at", 0.0)
-
-
 def verify_signatures(secret: str, request: Received) -> Any:
     """Check both signatures as a merchant would; returns the parsed body."""
     expected = hmac.new(secret.encode(), request.body, hashlib.sha256).hexdigest()
@@ -169,13 +161,14 @@ def worker_env(**extra: str) -> dict[str, str]:
     )
 
 
-WORKER = [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload"]
+BATCH_WORKER = [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload"]
+WORKER = [sys.executable, "manage.py", "worker"]
 
 
 def run_worker_batch(**env: str) -> subprocess.CompletedProcess[bytes]:
-    """The real task worker, until no task is ready."""
+    """The real task worker, until no task is ready (no recurring jobs)."""
     return subprocess.run(
-        [*WORKER, "--batch"],
+        [*BATCH_WORKER, "--batch"],
         cwd=ROOT,
         env=worker_env(**env),
         check=True,
@@ -185,8 +178,9 @@ def run_worker_batch(**env: str) -> subprocess.CompletedProcess[bytes]:
 
 
 def start_worker(log: Any, **env: str) -> subprocess.Popen[bytes]:
+    """The production worker (``manage.py worker``): tasks and the recurring jobs."""
     return subprocess.Popen(
-        [*WORKER, "--interval", "0.05"],
+        WORKER,
         cwd=ROOT,
         env=worker_env(**env),
         stdout=log.open("wb"),

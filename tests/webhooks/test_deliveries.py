@@ -20,12 +20,11 @@ from webhooks.models import (
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
-    WebhookSweep,
 )
 from webhooks.services import deliveries
+from webhooks.tasks import webhook_deliveries_send_task
 
-SEND_TASK = "webhooks.tasks.webhook_deliveries_send_task"
-RECOVER_TASK = "webhooks.tasks.webhook_deliveries_recover_task"
+SEND_TASK = webhook_deliveries_send_task.module_path
 
 
 def test_a_domain_event_writes_an_event_and_one_delivery_per_subscribed_active_endpoint(
@@ -291,40 +290,16 @@ def test_recovery_closes_dead_attempts_and_reenqueues_overdue_deliveries(
     assert services.webhook_deliveries_recover()["reenqueued"] == 2
 
 
-def test_the_recovery_chain_runs_one_link_at_a_time(db):
-    assert services.webhook_recovery_ensure_scheduled(force=True) is True
-    assert services.webhook_recovery_ensure_scheduled(force=True) is False  # alive
-    [link] = DBTaskResult.objects.filter(task_path=RECOVER_TASK)
-    scheduled_for = link.args_kwargs["kwargs"]["scheduled_for"]
-    assert services.webhook_recovery_run(scheduled_for=scheduled_for) is not None
-    sweep = WebhookSweep.objects.get()
-    assert sweep.next_run_at > timezone.now() + timedelta(seconds=50)
-    assert DBTaskResult.objects.filter(task_path=RECOVER_TASK).count() == 2
-    # The same link again (a duplicate) or a stale one ends without scheduling anything.
-    assert services.webhook_recovery_run(scheduled_for=scheduled_for) is None
-    assert DBTaskResult.objects.filter(task_path=RECOVER_TASK).count() == 2
-    # A chain whose next link is long overdue (lost) is restarted, superseding the old link.
-    WebhookSweep.objects.update(next_run_at=timezone.now() - timedelta(minutes=10))
-    assert services.webhook_recovery_ensure_scheduled(force=True) is True
-    newest = DBTaskResult.objects.filter(task_path=RECOVER_TASK).order_by("-enqueued_at")[0]
-    old = DBTaskResult.objects.filter(task_path=RECOVER_TASK).order_by("-enqueued_at")[1]
-    assert (
-        services.webhook_recovery_run(scheduled_for=old.args_kwargs["kwargs"]["scheduled_for"])
-        is None
-    )
-    assert (
-        services.webhook_recovery_run(scheduled_for=newest.args_kwargs["kwargs"]["scheduled_for"])
-        is not None
-    )
-
-
-def test_the_recover_command_reports_and_schedules(db, capsys):
+def test_the_recover_command_runs_the_sweep_once(api, create_webhook, receiver, capsys):
     from django.core.management import call_command
 
+    create_webhook(url=receiver.url, eventos=["payment.created"])
+    api.post("/api/charges", {"valor": 10}, format="json")
+    DBTaskResult.objects.filter(task_path=SEND_TASK).delete()  # its task was lost
     call_command("webhooks_recover", "--grace", "0")
     out = capsys.readouterr().out
-    assert '"reenqueued": 0' in out and '"sweep_scheduled": true' in out
-    assert DBTaskResult.objects.filter(task_path=RECOVER_TASK).count() == 1
+    assert '"reenqueued": 1' in out
+    assert DBTaskResult.objects.filter(task_path=SEND_TASK).count() == 1
 
 
 def test_admin_is_scoped_hides_secrets_and_redelivers(make_merchant, client_of, receiver, settings):

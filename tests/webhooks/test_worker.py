@@ -1,6 +1,7 @@
-"""End to end with the real task worker (``manage.py db_worker``) in its own process: charges
-made through the API reach a real receiver; failures are retried on schedule; a worker killed
-mid-request, or a task that was never enqueued, loses nothing."""
+"""End to end with the real worker in its own process (``manage.py worker``, or the task
+queue's ``db_worker`` for one batch): charges made through the API reach a real receiver;
+failures are retried on schedule; a worker killed mid-request, or a task that was never
+enqueued, loses nothing: the recovery sweep, a recurring job of the worker, finds them."""
 
 import os
 import signal
@@ -10,11 +11,13 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from charges.models import Charge
+from pagtracker.scheduling.models import ScheduledJob
 from tests.webhooks.conftest import run_worker_batch, start_worker, verify_signatures, wait_until
-from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookSweep
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEvent
+from webhooks.tasks import webhook_deliveries_send_task
 
-SEND_TASK = "webhooks.tasks.webhook_deliveries_send_task"
-RECOVER_TASK = "webhooks.tasks.webhook_deliveries_recover_task"
+SEND_TASK = webhook_deliveries_send_task.module_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,9 +38,8 @@ def test_paying_a_charge_delivers_signed_events_through_the_worker(api, create_w
     assert confirmed["data"]["status"] == "pago" and confirmed["data"]["valor"] == 42.5
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {"succeeded"}
     assert WebhookAttempt.objects.filter(status_code=200, success=True).count() == 2
-    # The recovery sweep is scheduled by itself and has a single next link.
-    assert DBTaskResult.objects.filter(task_path=RECOVER_TASK, status="READY").count() == 1
-    assert WebhookSweep.objects.get().next_run_at > timezone.now()
+    # Nothing recurring rides on the task queue.
+    assert set(DBTaskResult.objects.values_list("task_path", flat=True)) == {SEND_TASK}
 
 
 def test_retries_until_the_receiver_recovers_or_the_schedule_ends(
@@ -97,13 +99,21 @@ def test_a_worker_killed_mid_request_loses_nothing(api, create_webhook, make_rec
     delivery = WebhookDelivery.objects.get()
     assert delivery.status == "pending" and delivery.claimed_by
     assert delivery.locked_until > timezone.now()  # its lease outlives the dead worker
-    # Time passes (in the database): the lease expires and the delivery is overdue. The
-    # recovery sweep, on the queue by itself, notices; a new worker delivers it.
+    # Time passes (in the database): the lease expires, the delivery is overdue and the
+    # recovery sweep is due. A new worker runs the sweep, which re-enqueues the delivery.
     past = timezone.now() - timedelta(minutes=2)
     WebhookDelivery.objects.update(locked_until=past, next_attempt_at=past)
-    DBTaskResult.objects.filter(task_path=RECOVER_TASK, status="READY").update(run_after=past)
-    run_worker_batch()
-    requests = receiver.wait_for(2)
+    assert ScheduledJob.objects.filter(name="webhooks.recover").update(next_run_at=past) == 1
+    worker = start_worker(tmp_path / "worker2.log")
+    try:
+        requests = receiver.wait_for(2)
+        wait_until(
+            lambda: WebhookDelivery.objects.filter(status="succeeded").exists(),
+            what="the delivery to succeed",
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
     assert len(requests) == 2
     assert requests[0].headers["webhook-id"] == requests[1].headers["webhook-id"]
     verify_signatures(hook["segredo"], requests[1])
@@ -115,7 +125,7 @@ def test_a_worker_killed_mid_request_loses_nothing(api, create_webhook, make_rec
 
 
 def test_deliveries_whose_task_was_never_enqueued_are_found_by_the_sweep(
-    api, create_webhook, receiver
+    api, create_webhook, receiver, tmp_path
 ):
     # The web process died right after committing the charge, before its on_commit enqueue:
     # the delivery rows exist, no task does.
@@ -124,11 +134,53 @@ def test_deliveries_whose_task_was_never_enqueued_are_found_by_the_sweep(
     DBTaskResult.objects.filter(task_path=SEND_TASK).delete()
     past = timezone.now() - timedelta(minutes=2)
     WebhookDelivery.objects.update(next_attempt_at=past)
-    DBTaskResult.objects.filter(task_path=RECOVER_TASK, status="READY").update(run_after=past)
+    # The tasks alone never find it: nothing woke a sender.
     run_worker_batch()
-    receiver.wait_for(1)
-    assert WebhookDelivery.objects.get().status == "succeeded"
+    assert WebhookDelivery.objects.get().status == "pending" and not receiver.requests
+    # The worker's recurring recovery sweep does (a new worker runs it at once).
+    worker = start_worker(tmp_path / "worker.log")
+    try:
+        receiver.wait_for(1)
+        wait_until(
+            lambda: WebhookDelivery.objects.filter(status="succeeded").exists(),
+            what="the delivery to succeed",
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
     assert WebhookEvent.objects.filter(name="payment.created").count() == 1
-    # The chain went on: exactly one future link.
-    links = DBTaskResult.objects.filter(task_path=RECOVER_TASK, status="READY")
-    assert links.count() == 1 and links.get().run_after > timezone.now()
+    recover = ScheduledJob.objects.get(name="webhooks.recover")
+    assert recover.last_run_at is not None and recover.next_run_at > recover.last_run_at
+
+
+def test_the_worker_expires_charges_on_time_and_records_payment_expired(
+    api, create_webhook, receiver, settings, tmp_path
+):
+    # Nobody reads the charge: the worker's recurring expiry job alone expires it.
+    create_webhook(url=receiver.url, eventos=["payment.expired"])
+    charge = api.post("/api/charges", {"valor": 10}, format="json").json()["data"]
+    worker = start_worker(tmp_path / "worker.log")
+    try:
+        wait_until(
+            lambda: ScheduledJob.objects.filter(
+                name="charges.expire_due", last_run_at__isnull=False
+            ).exists(),
+            what="the worker's expiry job to run",
+        )
+        expires_at = timezone.now() + timedelta(seconds=settings.CHARGE_EXPIRY_INTERVAL_SECONDS)
+        Charge.objects.filter(pk=charge["id"]).update(expires_at=expires_at)
+        expired = wait_until(
+            lambda: Charge.objects.filter(pk=charge["id"], status="expirado").first(),
+            what="the charge to expire",
+        )
+        [request] = receiver.wait_for(1)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+    assert worker.returncode == 0  # SIGTERM is a clean stop
+    # On time: within a couple of the job's periods of its expiry, never before it.
+    lateness = (expired.expired_at - expired.expires_at).total_seconds()
+    assert 0 <= lateness < 2.5 * settings.CHARGE_EXPIRY_INTERVAL_SECONDS
+    assert WebhookEvent.objects.filter(name="payment.expired").count() == 1
+    assert request.json["event"] == "payment.expired"
+    assert request.json["data"]["id"] == charge["id"]

@@ -11,12 +11,8 @@ State lives in our rows, never in the task queue:
 - it **sends** with no transaction open and **records** the outcome: a 2xx makes the
   delivery ``succeeded`` (never sent again), anything else schedules the next attempt
   (``WEBHOOK_RETRY_SCHEDULE`` with ±10 % jitter) or, past the last one, ``failed``;
-- tasks only wake workers up. A task prefers the deliveries it was created for, then keeps
-  draining whatever else is due, and lingers a moment for more, for up to a few seconds: a
-  backlog goes out in batches (sent in parallel threads), a steady flow is picked up as it
-  comes, and the queue's per-task cost is paid per batch, not per delivery. Commits only
-  enqueue a task when one of a few wake-up slots is free (``webhook_deliveries_wake``), so
-  the queue holds a handful of wake-ups, not one task per delivery (``wakeups``).
+- this module sends one batch at a time and never touches the task queue: the sending task,
+  its drain loop and everything that enqueues it are ``wakeups``, which builds on this.
 
 Nothing is lost: a worker that dies mid-request leaves a lease that expires, after which the
 delivery is due again; a process that dies between commit and enqueue leaves a due delivery
@@ -41,33 +37,23 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from ..models import (
-    DeliveryStatus,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookWakeup,
-)
+from pagtracker.crypto import decrypt_text
+
+from ..models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from ..sender import TIMEOUT_SECONDS, SendResult, webhook_http_post
 from ..signing import webhook_headers
-from .endpoints import webhook_endpoint_secret
-from .wakeups import drain_seconds_setting, webhook_deliveries_wake
 
 logger = logging.getLogger("pagtracker.webhooks")
 
 CLAIM_BATCH = 32
 SEND_THREADS = 8
-# After the last due delivery, a sending task keeps looking (cheap reads) this long before it
-# ends: under a steady flow it stays on and picks each new delivery up within a poll, with
-# none of the task queue's per-task cost.
-LINGER_SECONDS = 0.25
-LINGER_POLL_SECONDS = 0.02
 LEASE_MARGIN_SECONDS = 30.0
 JITTER = 0.10
 
 
 def retry_schedule() -> list[float]:
     """Seconds to wait after the 1st, 2nd, … failed attempt (``WEBHOOK_RETRY_SCHEDULE``)."""
-    raw = getattr(settings, "WEBHOOK_RETRY_SCHEDULE", "300,900,1800,3600,10800,21600")
+    raw = settings.WEBHOOK_RETRY_SCHEDULE
     items = raw.split(",") if isinstance(raw, str) else list(raw)
     return [float(item) for item in items if str(item).strip()]
 
@@ -76,17 +62,20 @@ def _jittered(seconds: float) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(1 - JITTER, 1 + JITTER))
 
 
-def _lease_for(count: int) -> timedelta:
-    # Long enough for every request of the batch to time out, thread by thread.
+def webhook_lease_for(count: int) -> timedelta:
+    """How long a worker holds ``count`` claimed deliveries: long enough for every request of
+    the batch to time out, thread by thread."""
     rounds = math.ceil(count / SEND_THREADS)
     return timedelta(seconds=LEASE_MARGIN_SECONDS + rounds * TIMEOUT_SECONDS)
 
 
-def _claim_token() -> str:
+def webhook_claim_token() -> str:
+    """A token naming one claim by this process."""
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:16]}"
 
 
-def _due(now: datetime) -> Q:
+def webhook_delivery_due(now: datetime) -> Q:
+    """Due: ``pending``, its time has come, and no live lease."""
     return Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) & (
         Q(locked_until__isnull=True) | Q(locked_until__lte=now)
     )
@@ -110,7 +99,7 @@ def _claim(
     ``only``, none but those), reserve their next attempt number and write their attempt
     rows, in one short transaction."""
     now = timezone.now()
-    due = _due_deliveries(now)
+    due = webhook_deliveries_due(now)
     if only:
         due = due.filter(pk__in=prefer or [])
     # A cheap look first, outside any transaction: on SQLite a transaction takes the
@@ -129,9 +118,9 @@ def _claim(
         if not ids:
             return []
         now = timezone.now()  # the rows are ours to claim from here (lock waits excluded)
-        WebhookDelivery.objects.filter(_due(now), pk__in=ids).update(
+        WebhookDelivery.objects.filter(webhook_delivery_due(now), pk__in=ids).update(
             claimed_by=token,
-            locked_until=now + _lease_for(len(ids)),
+            locked_until=now + webhook_lease_for(len(ids)),
             attempts=F("attempts") + 1,
             cycle_attempts=F("cycle_attempts") + 1,
             last_attempt_at=now,
@@ -164,7 +153,8 @@ def _claim(
     claimed = []
     for row, attempt in zip(rows, attempts, strict=True):
         if row.endpoint.pk not in secrets:
-            secrets[row.endpoint.pk] = webhook_endpoint_secret(row.endpoint)
+            # Read here, not through ``endpoints``, which builds on this module.
+            secrets[row.endpoint.pk] = decrypt_text(row.endpoint.secret_encrypted)
         claimed.append(
             _Claimed(
                 delivery_id=row.pk,
@@ -225,7 +215,8 @@ def _send_all(claimed: list[_Claimed]) -> list[SendResult]:
     return [future.result() for future in futures]
 
 
-def _attempt_finish(attempt_id: Any, result: SendResult, now: datetime) -> None:
+def webhook_attempt_finish(attempt_id: Any, result: SendResult, now: datetime) -> None:
+    """Record the outcome of one attempt."""
     WebhookAttempt.objects.filter(pk=attempt_id).update(**_attempt_outcome(result, now))
 
 
@@ -290,77 +281,30 @@ def _record(claimed: list[_Claimed], results: list[SendResult], token: str) -> l
             )
             if changed and next_at is not None:
                 retries.append((str(item.delivery_id), next_at))
-        if retries:
-            transaction.on_commit(lambda: _retries_enqueue(retries), robust=True)
     return retries
 
 
-def _retries_enqueue(retries: list[tuple[str, datetime]]) -> None:
-    from ..tasks import webhook_deliveries_send_task
-
-    for delivery_id, when in retries:
-        webhook_deliveries_send_task.using(run_after=when).enqueue(delivery_ids=[delivery_id])
-
-
-def webhook_deliveries_send(
-    *,
-    delivery_ids: list[str] | None = None,
-    drain_seconds: float | None = None,
-    wakeup: tuple[int, str] | None = None,
-) -> int:
-    """Send the given deliveries if they are due, then whatever else is due, in batches of
-    up to 32 sent in parallel; stay a moment (``LINGER_SECONDS``) for more and go on while
-    they keep coming, for at most ``drain_seconds`` (setting ``WEBHOOK_DRAIN_SECONDS``,
-    default 5). With 0: only the given ones. Returns how many attempts were made.
-
-    Safe to call any number of times, from any number of workers: only due, unclaimed
-    deliveries are sent, each attempt by exactly one caller, and a ``succeeded`` delivery
-    never again.
-
-    ``wakeup`` is the slot of the task that called (``webhook_deliveries_wake``). It is held
-    while this runs (commits that find every slot busy rely on us to look again) and freed
-    at the end, before one last look: a delivery committed before the release is seen by
-    that look, one committed after it finds the slot free and wakes a task itself."""
-    if drain_seconds is None:
-        drain_seconds = drain_seconds_setting()
-    prefer = [str(i) for i in delivery_ids] if delivery_ids else None
-    if drain_seconds <= 0 and delivery_ids is not None:
-        return _send_batch(prefer=prefer, only=True)
-    linger = float(getattr(settings, "WEBHOOK_LINGER_SECONDS", LINGER_SECONDS))
-    started = time.monotonic()
-    idle_since: float | None = None
-    sent = 0
-    while time.monotonic() - started < drain_seconds:
-        count = _send_batch(prefer=prefer)
-        prefer = None
-        if count:
-            sent += count
-            idle_since = None
-            continue
-        idle_since = idle_since or time.monotonic()
-        if time.monotonic() - idle_since >= linger:
-            break
-        time.sleep(LINGER_POLL_SECONDS)
-    if wakeup is not None:
-        WebhookWakeup.objects.filter(pk=wakeup[0], token=wakeup[1]).update(
-            busy_until=None, token=""
-        )
-    if _due_deliveries(timezone.now()).exists():
-        # Out of time with work left (this task must let the worker run others too), or
-        # it came right before the release: make sure a task will go on with it.
-        webhook_deliveries_wake(delivery_ids=[])
-    return sent
-
-
-def _due_deliveries(now: datetime) -> Any:
+def webhook_deliveries_due(now: datetime) -> Any:
+    """The due deliveries of live endpoints."""
     return WebhookDelivery.objects.filter(
-        _due(now), endpoint__active=True, endpoint__deleted_at__isnull=True
+        webhook_delivery_due(now), endpoint__active=True, endpoint__deleted_at__isnull=True
     )
 
 
-def _send_batch(*, prefer: list[str] | None, only: bool = False) -> int:
-    token = _claim_token()
+@dataclass(frozen=True)
+class BatchOutcome:
+    sent: int
+    # (delivery id, when) of each failed delivery that will be tried again.
+    retries: list[tuple[str, datetime]]
+
+
+def webhook_deliveries_send_batch(*, prefer: list[str] | None, only: bool = False) -> BatchOutcome:
+    """Claim up to 32 due deliveries (``prefer``'s first; with ``only``, none but those), send
+    them in parallel with no transaction open, and record every outcome. Safe to call from any
+    number of workers at once: each attempt is made by exactly one caller, and a ``succeeded``
+    delivery is never sent again. Scheduling the retries is the caller's (``wakeups``)."""
+    token = webhook_claim_token()
     claimed = _claim(prefer=prefer, only=only, limit=CLAIM_BATCH, token=token)
-    if claimed:
-        _record(claimed, _send_all(claimed), token)
-    return len(claimed)
+    if not claimed:
+        return BatchOutcome(sent=0, retries=[])
+    return BatchOutcome(sent=len(claimed), retries=_record(claimed, _send_all(claimed), token))

@@ -88,16 +88,9 @@ def webhook_events_record(events: list[DomainEvent]) -> None:
             WebhookDelivery.objects.bulk_create(deliveries)
         ids = [str(delivery.pk) for delivery in deliveries]
         transaction.on_commit(lambda: _deliveries_wake(ids), robust=True)
-        transaction.on_commit(_recovery_check, robust=True)
 
 
 def _deliveries_wake(ids: list[str]) -> None:
     from .wakeups import webhook_deliveries_wake
 
     webhook_deliveries_wake(delivery_ids=ids)
-
-
-def _recovery_check() -> None:
-    from .recovery import webhook_recovery_ensure_scheduled
-
-    webhook_recovery_ensure_scheduled()

@@ -12,7 +12,12 @@ from pagtracker.errors import NotFound
 
 from ..models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from ..sender import SendResult
-from .deliveries import _attempt_finish, _claim_token, _lease_for, webhook_send
+from .deliveries import (
+    webhook_attempt_finish,
+    webhook_claim_token,
+    webhook_lease_for,
+    webhook_send,
+)
 from .endpoints import webhook_endpoint_secret
 from .events import webhook_payload
 
@@ -78,7 +83,7 @@ def webhook_endpoint_test(
     if endpoint is None:
         raise NotFound("Webhook not found.")
     now = timezone.now()
-    token = f"test:{_claim_token()}"
+    token = f"test:{webhook_claim_token()}"
     event_id = uuid.uuid4()
     with transaction.atomic():
         event = WebhookEvent.objects.create(
@@ -101,7 +106,7 @@ def webhook_endpoint_test(
             attempts=1,
             cycle_attempts=1,
             next_attempt_at=None,
-            locked_until=now + _lease_for(1),
+            locked_until=now + webhook_lease_for(1),
             claimed_by=token,
             last_attempt_at=now,
             created_at=now,
@@ -117,7 +122,7 @@ def webhook_endpoint_test(
     )
     finished = timezone.now()
     with transaction.atomic():
-        _attempt_finish(attempt.pk, result, finished)
+        webhook_attempt_finish(attempt.pk, result, finished)
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.SUCCEEDED if result.success else DeliveryStatus.FAILED,
             delivered_at=finished if result.success else None,

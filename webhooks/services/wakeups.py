@@ -1,30 +1,105 @@
-"""Waking the senders: a few wake-up slots, so commits enqueue a handful of tasks rather than
-one per delivery; plain enqueues (retries, redeliveries, the recovery sweep); redelivery.
+"""The sending task and what wakes it: the only webhook code that touches the task queue.
 
-The sending itself (claim, send, record, retry) is ``deliveries``.
+- the task prefers the deliveries it was created for, then keeps draining whatever else is
+  due, and lingers a moment for more, for up to a few seconds: a backlog goes out in batches
+  (``deliveries`` sends each in parallel threads), a steady flow is picked up as it comes, and
+  the queue's per-task cost is paid per batch, not per delivery;
+- commits only enqueue a task when one of a few wake-up slots is free
+  (``webhook_deliveries_wake``), so the queue holds a handful of wake-ups, not one task per
+  delivery;
+- a failed attempt's retry is a task due at its time; redelivery and the recovery sweep
+  enqueue plainly.
 """
 
+import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.tasks import task
 from django.utils import timezone
 
 from pagtracker.errors import InvalidState, NotFound
 
 from ..models import DeliveryStatus, WebhookDelivery, WebhookWakeup
+from .deliveries import webhook_deliveries_due, webhook_deliveries_send_batch
 
-# How long a sending task drains due deliveries before it ends (``WEBHOOK_DRAIN_SECONDS``).
-DRAIN_SECONDS = 5.0
 ENQUEUE_CHUNK = 100
 WAKEUP_STALE_SECONDS = 300
+LINGER_POLL_SECONDS = 0.02
 
 
-def drain_seconds_setting() -> float:
-    return float(getattr(settings, "WEBHOOK_DRAIN_SECONDS", DRAIN_SECONDS))
+@task
+def webhook_deliveries_send_task(delivery_ids: list[str], wakeup: list[Any] | None = None) -> int:
+    """Send these deliveries if still due, then drain whatever else is due for a moment."""
+    slot = (int(wakeup[0]), str(wakeup[1])) if wakeup else None
+    return webhook_deliveries_send(delivery_ids=delivery_ids, wakeup=slot)
+
+
+def webhook_deliveries_send(
+    *,
+    delivery_ids: list[str] | None = None,
+    drain_seconds: float | None = None,
+    wakeup: tuple[int, str] | None = None,
+) -> int:
+    """Send the given deliveries if they are due, then whatever else is due, in batches of
+    up to 32 sent in parallel; stay a moment (``WEBHOOK_LINGER_SECONDS``) for more and go on
+    while they keep coming, for at most ``drain_seconds`` (``WEBHOOK_DRAIN_SECONDS``). With 0:
+    only the given ones. Returns how many attempts were made.
+
+    Safe to call any number of times, from any number of workers: only due, unclaimed
+    deliveries are sent, each attempt by exactly one caller, and a ``succeeded`` delivery
+    never again.
+
+    ``wakeup`` is the slot of the task that called (``webhook_deliveries_wake``). It is held
+    while this runs (commits that find every slot busy rely on us to look again) and freed
+    at the end, before one last look: a delivery committed before the release is seen by
+    that look, one committed after it finds the slot free and wakes a task itself."""
+    if drain_seconds is None:
+        drain_seconds = settings.WEBHOOK_DRAIN_SECONDS
+    prefer = [str(i) for i in delivery_ids] if delivery_ids else None
+    if drain_seconds <= 0 and delivery_ids is not None:
+        return _batch(prefer=prefer, only=True)
+    linger = settings.WEBHOOK_LINGER_SECONDS
+    started = time.monotonic()
+    idle_since: float | None = None
+    sent = 0
+    while time.monotonic() - started < drain_seconds:
+        count = _batch(prefer=prefer)
+        prefer = None
+        if count:
+            sent += count
+            idle_since = None
+            continue
+        idle_since = idle_since or time.monotonic()
+        if time.monotonic() - idle_since >= linger:
+            break
+        time.sleep(LINGER_POLL_SECONDS)
+    if wakeup is not None:
+        WebhookWakeup.objects.filter(pk=wakeup[0], token=wakeup[1]).update(
+            busy_until=None, token=""
+        )
+    if webhook_deliveries_due(timezone.now()).exists():
+        # Out of time with work left (this task must let the worker run others too), or
+        # it came right before the release: make sure a task will go on with it.
+        webhook_deliveries_wake(delivery_ids=[])
+    return sent
+
+
+def _batch(*, prefer: list[str] | None, only: bool = False) -> int:
+    outcome = webhook_deliveries_send_batch(prefer=prefer, only=only)
+    if outcome.retries:
+        _retries_enqueue(outcome.retries)
+    return outcome.sent
+
+
+def _retries_enqueue(retries: list[tuple[str, datetime]]) -> None:
+    # A retry lost here (the process died) is due and unclaimed: the recovery sweep finds it.
+    for delivery_id, when in retries:
+        webhook_deliveries_send_task.using(run_after=when).enqueue(delivery_ids=[delivery_id])
 
 
 def webhook_deliveries_wake(*, delivery_ids: list[str]) -> bool:
@@ -33,14 +108,12 @@ def webhook_deliveries_wake(*, delivery_ids: list[str]) -> bool:
     commit (a task frees its slot only before its last look). Returns whether a task was
     enqueued. A slot whose task never started (lost) is free again after 5 minutes; the
     recovery sweep covers the deliveries meanwhile."""
-    from ..tasks import webhook_deliveries_send_task
-
-    if drain_seconds_setting() <= 0:
+    if settings.WEBHOOK_DRAIN_SECONDS <= 0:
         # Tasks that send only their own deliveries can't stand in for each other.
         if delivery_ids:
             webhook_deliveries_enqueue(delivery_ids=delivery_ids)
         return bool(delivery_ids)
-    count = int(getattr(settings, "WEBHOOK_WAKEUP_SLOTS", 4))
+    count = settings.WEBHOOK_WAKEUP_SLOTS
     now = timezone.now()
     free = Q(busy_until__isnull=True) | Q(busy_until__lte=now)
     slots = dict(WebhookWakeup.objects.filter(pk__lte=count).values_list("pk", "busy_until"))
@@ -69,8 +142,7 @@ def webhook_deliveries_wake(*, delivery_ids: list[str]) -> bool:
 
 
 def webhook_deliveries_enqueue(*, delivery_ids: list[str]) -> None:
-    from ..tasks import webhook_deliveries_send_task
-
+    """One plain sending task per 100 deliveries."""
     for start in range(0, len(delivery_ids), ENQUEUE_CHUNK):
         webhook_deliveries_send_task.enqueue(
             delivery_ids=delivery_ids[start : start + ENQUEUE_CHUNK]

@@ -1,7 +1,7 @@
-"""``manage.py webhooks_recover``: the recovery sweep, by hand (operators, cron).
+"""``manage.py webhooks_recover``: the recovery sweep, once, by hand (operators, cron).
 
-The same sweep runs by itself every ``WEBHOOK_RECOVERY_INTERVAL_SECONDS`` (60) on the task
-queue; this command also restarts that chain if it has stopped."""
+The worker runs the same sweep every ``WEBHOOK_RECOVERY_INTERVAL_SECONDS`` by itself
+(``pagtracker/schedule.py``)."""
 
 import json
 from typing import Any
@@ -14,7 +14,7 @@ from webhooks import services
 class Command(BaseCommand):
     help = (
         "Re-enqueue webhook deliveries whose task was lost (due, unclaimed or with an expired "
-        "lease), close attempts of dead workers, and make sure the recurring sweep is scheduled."
+        "lease) and close attempts of dead workers."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -23,10 +23,9 @@ class Command(BaseCommand):
             type=float,
             default=None,
             help="Only deliveries due for longer than this many seconds "
-            "(default WEBHOOK_RECOVERY_GRACE_SECONDS, 30).",
+            "(default WEBHOOK_RECOVERY_GRACE_SECONDS).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = services.webhook_deliveries_recover(grace_seconds=options["grace"])
-        result["sweep_scheduled"] = services.webhook_recovery_ensure_scheduled(force=True)
         self.stdout.write(json.dumps(result))
