@@ -14,7 +14,7 @@ class ChargeStatus(models.TextChoices):
     REEMBOLSADO = "reembolsado", "Reembolsado"
 
 
-# The charge state machine. Every service checks a transition here before writing it.
+# The charge state machine: ``charges_transition`` writes only the moves listed here.
 CHARGE_TRANSITIONS: dict[str, frozenset[str]] = {
     ChargeStatus.PENDENTE: frozenset(
         {ChargeStatus.PAGO, ChargeStatus.EXPIRADO, ChargeStatus.CANCELADO}
@@ -167,6 +167,8 @@ class PaymentNotification(models.Model):
 
 
 class RefundStatus(models.TextChoices):
+    # Ours: the amount is debited and the PSP not answered yet.
+    SOLICITADO = "SOLICITADO", "Solicitado"
     # BCB devolução statuses (pix.md §2.3).
     EM_PROCESSAMENTO = "EM_PROCESSAMENTO", "Em processamento"
     DEVOLVIDO = "DEVOLVIDO", "Devolvido"
@@ -183,7 +185,7 @@ class Refund(models.Model):
     amount_cents = models.BigIntegerField()
     motivo = models.CharField(max_length=140, blank=True)
     status = models.CharField(
-        max_length=20, choices=RefundStatus.choices, default=RefundStatus.EM_PROCESSAMENTO
+        max_length=20, choices=RefundStatus.choices, default=RefundStatus.SOLICITADO
     )
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

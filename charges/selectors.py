@@ -4,7 +4,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
-from pagtracker import rows
 from pagtracker.errors import InvalidInput, NotFound
 
 from .models import STATUS_ALIASES, Charge, ChargeStatus
@@ -54,10 +53,10 @@ def charge_list(*, merchant_id: Any, filters: dict[str, str]) -> QuerySet[Charge
 
 def charge_get(*, merchant_id: Any, charge_id: Any) -> Charge:
     """One charge of the merchant; another merchant's id is simply not found."""
-    charge = rows.get(Charge, where={"id": charge_id, "merchant": merchant_id})
-    if charge is None:
-        raise NotFound("Charge not found.")
-    return charge
+    try:
+        return Charge.objects.get(pk=charge_id, merchant_id=merchant_id)
+    except Charge.DoesNotExist:
+        raise NotFound("Charge not found.") from None
 
 
 def charge_by_public_code(*, public_code: str) -> Charge | None:

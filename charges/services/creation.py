@@ -8,28 +8,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from pagtracker import rows
 from pagtracker.accounts.models import Merchant
-from pagtracker.errors import InvalidState
-from pagtracker.events import domain_event_emit
+from pagtracker.errors import InvalidState, NotFound
 from pagtracker.pix.qrimage import render_data_uri
 from pagtracker.providers import provider_for
 
-from ..models import (
-    Charge,
-    ChargeEvent,
-    ChargeEventType,
-    ChargeStatus,
-)
-from .expiry import (
-    _schedule_expiry,
-)
-from .transitions import (
-    DEFAULT_EXPIRATION_SECONDS,
-    _locked,
-    _transition,
-    charge_event_data,
-)
+from ..models import Charge, ChargeEventType, ChargeStatus
+from .transitions import DEFAULT_EXPIRATION_SECONDS, _changes_record, charges_transition
 
 
 def charge_create(
@@ -43,11 +28,10 @@ def charge_create(
     split_id: uuid.UUID | None = None,
     split_snapshot: dict[str, Any] | None = None,
 ) -> Charge:
-    """Create a pending charge with its BR Code and QR image, and schedule its expiry.
+    """Create a pending charge with its BR Code and QR image; emits ``payment.created``.
 
-    The provider call, the PNG and the rows' SQL (``pagtracker.rows``) are prepared before
-    the transaction, so the write lock is held only for the inserts. Emits
-    ``payment.created``."""
+    The provider call and the PNG come first, outside any transaction: the transaction holds
+    only the inserts. The charge expires by the periodic ``charges_expire_due``."""
     now = timezone.now()
     expires_at = now + timedelta(seconds=expires_in)
     provider = provider_for(merchant)
@@ -70,43 +54,38 @@ def charge_create(
         created_at=now,
         expires_at=expires_at,
     )
-    inserts = [
-        rows.insert(charge),
-        rows.insert(
-            ChargeEvent(
-                charge=charge,
-                type=ChargeEventType.CREATED,
-                data={"valor": amount_cents / 100},
-                created_at=now,
-            )
-        ),
-    ]
-    data = charge_event_data(charge)
     with transaction.atomic():
-        for statement in inserts:
-            rows.run(statement)
-        domain_event_emit(name="payment.created", merchant_id=merchant.pk, data=data)
-        _schedule_expiry(charge)
-    charge._state.adding = False  # saved (by rows.run): a later save() updates it
-    charge._state.db = "default"
+        charge.save(force_insert=True)
+        _changes_record(
+            [charge], ChargeEventType.CREATED, now=now, data={"amount_cents": amount_cents}
+        )
     return charge
 
 
 def charge_cancel(*, merchant_id: Any, charge_id: Any) -> Charge:
-    """Cancel a pending charge (``DELETE /api/charges/{id}``); emits ``payment.canceled``."""
+    """Cancel a pending charge (``DELETE /api/charges/{id}``); emits ``payment.canceled``.
+
+    The provider is told first, outside any transaction; if the charge was paid or expired
+    meanwhile, the cancel is refused and the charge keeps that status."""
+    charge = (
+        Charge.objects.select_related("merchant")
+        .filter(merchant_id=merchant_id, pk=charge_id)
+        .first()
+    )
+    if charge is None:
+        raise NotFound("Charge not found.")
+    _refuse_unless_pending(charge)
+    provider_for(charge.merchant).charge_cancel(merchant=charge.merchant, txid=charge.txid)
     with transaction.atomic():
-        charge = _locked(merchant_id=merchant_id, charge_id=charge_id)
-        if charge.status != ChargeStatus.PENDENTE:
-            raise InvalidState(
-                f"Only pending charges can be cancelled; this one is {charge.status}.",
-                details={"status": [charge.status]},
-            )
-        provider_for(charge.merchant).charge_cancel(merchant=charge.merchant, txid=charge.txid)
-        charge.cancelled_at = timezone.now()
-        _transition(
-            charge,
-            ChargeStatus.CANCELADO,
-            event_type=ChargeEventType.CANCELED,
-            event_name="payment.canceled",
-        )
+        if not charges_transition([charge], ChargeStatus.CANCELADO, cancelled_at=timezone.now()):
+            charge.refresh_from_db(fields=["status"])
+            _refuse_unless_pending(charge)
     return charge
+
+
+def _refuse_unless_pending(charge: Charge) -> None:
+    if charge.status != ChargeStatus.PENDENTE:
+        raise InvalidState(
+            f"Only pending charges can be cancelled; this one is {charge.status}.",
+            details={"status": [charge.status]},
+        )

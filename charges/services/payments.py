@@ -1,6 +1,5 @@
 """Confirming a payment the bank reported: the one way a charge becomes ``pago``."""
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -8,28 +7,17 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from pagtracker import rows
-from pagtracker.events import domain_event_emit
 from pagtracker.ledger.models import EntryKind
-from pagtracker.ledger.services import (
-    ledger_book,
-    ledger_book_statements,
-    ledger_credit_entry,
-)
+from pagtracker.ledger.services import ledger_credit
 
 from ..models import (
     Charge,
-    ChargeEvent,
     ChargeEventType,
     ChargeStatus,
     PaymentNotification,
     PaymentOutcome,
 )
-from .transitions import (
-    _PAID_FIELDS,
-    _transition,
-    charge_event_data,
-)
+from .transitions import _changes_record, charges_transition
 
 
 @dataclass(frozen=True)
@@ -60,14 +48,18 @@ def charge_payment_confirm(
     pending, is recorded with its outcome and not applied. When applied: the charge is paid,
     the ledger is credited and ``payment.confirmed`` is emitted, in one transaction.
 
-    The common case (a pending charge, the right amount) takes ``_payment_apply``: its writes
-    are prepared before the transaction and the charge changes only if it is still pending
-    when the transaction updates it. Everything else, and a charge that changed meanwhile,
-    takes ``_payment_record``, which locks the charge and classifies the payment. ``charge``:
-    the charge of ``txid`` if the caller has just read it (unlocked), to save a read."""
-    # No read-before-write of the notification: the unique end_to_end_id turns a replay into
-    # an IntegrityError.
+    The common case (a pending charge, the right amount) takes no lock: the conditional
+    update of ``charges_transition`` pays the charge only if it is still pending. Anything
+    else, and a charge that changed meanwhile, is classified on the locked charge.
+    ``charge``: the charge of ``txid`` if the caller has just read it, to save a read."""
     paid_at = paid_at or timezone.now()
+    fields = {
+        "end_to_end_id": end_to_end_id,
+        "amount_cents": amount_cents,
+        "source": source,
+        "paid_at": paid_at,
+        "payload": payload or {},
+    }
     try:
         if charge is None or charge.txid != txid:
             charge = Charge.objects.filter(txid=txid).order_by().first()
@@ -76,105 +68,49 @@ def charge_payment_confirm(
             and charge.status == ChargeStatus.PENDENTE
             and amount_cents == charge.amount_cents
         ):
-            result = _payment_apply(
-                charge,
-                end_to_end_id=end_to_end_id,
-                source=source,
-                paid_at=paid_at,
-                payload=payload,
-            )
-            if result is not None:
-                return result
-        return _payment_record(
-            txid=txid,
-            end_to_end_id=end_to_end_id,
-            amount_cents=amount_cents,
-            source=source,
-            paid_at=paid_at,
-            payload=payload,
-        )
+            with transaction.atomic():
+                notification = _payment_apply(charge, fields)
+            if notification is not None:
+                return PaymentResult(notification, charge, duplicate=False)
+        return _payment_record(txid, fields)
     except IntegrityError:
-        # A replay, or a concurrent delivery of the same end-to-end id that committed first.
+        # A replay (the end-to-end id is unique), or a concurrent delivery of it that
+        # committed first: the transaction rolled back, the first outcome stands.
         existing = PaymentNotification.objects.filter(end_to_end_id=end_to_end_id).first()
         if existing is None:
             raise
         return PaymentResult(existing, existing.charge, duplicate=True)
 
 
-def _payment_credit(charge: Charge, amount_cents: int, end_to_end_id: str) -> Any:
-    """The ledger credit of an applied payment (unbooked: the caller books it in the
-    payment's transaction)."""
-    return ledger_credit_entry(
+def _payment_apply(charge: Charge, fields: dict[str, Any]) -> PaymentNotification | None:
+    """Pay the charge if it is still pending: the charge, its notification, the ledger
+    credit (last: the balance slot is the last lock the transaction takes). None, with
+    nothing written, if it stopped being pending."""
+    paid = charges_transition(
+        [charge],
+        ChargeStatus.PAGO,
+        data={"end_to_end_id": fields["end_to_end_id"], "source": fields["source"]},
+        paid_at=fields["paid_at"],
+        paid_amount_cents=charge.amount_cents,
+        end_to_end_id=fields["end_to_end_id"],
+    )
+    if not paid:
+        return None
+    notification = PaymentNotification.objects.create(
+        charge=charge, txid=charge.txid, outcome=PaymentOutcome.APPLIED, **fields
+    )
+    ledger_credit(
         merchant_id=charge.merchant_id,
         kind=EntryKind.PAYMENT_IN,
-        amount_cents=amount_cents,
+        amount_cents=charge.amount_cents,
         reference_id=charge.id,
         charge_id=charge.id,
-        description=f"Pix {end_to_end_id}",
+        description=f"Pix {fields['end_to_end_id']}",
     )
+    return notification
 
 
-def _payment_apply(
-    charge: Charge,
-    *,
-    end_to_end_id: str,
-    source: str,
-    paid_at: datetime,
-    payload: dict[str, Any] | None,
-) -> PaymentResult | None:
-    """Pay a charge read as pending, with the right amount. The transaction runs prepared
-    statements (``pagtracker.rows``): an UPDATE that only matches a still-pending charge, then
-    the notification, the ledger credit and the charge event. None when the charge stopped
-    being pending since it was read (nothing written)."""
-    if not charge.can_become(ChargeStatus.PAGO):
-        return None
-    notification = PaymentNotification(
-        charge=charge,
-        txid=charge.txid,
-        end_to_end_id=end_to_end_id,
-        amount_cents=charge.amount_cents,
-        outcome=PaymentOutcome.APPLIED,
-        source=source,
-        payload=payload or {},
-        paid_at=paid_at,
-    )
-    paid = copy.copy(charge)
-    paid.status = ChargeStatus.PAGO
-    paid.paid_at = paid_at
-    paid.paid_amount_cents = charge.amount_cents
-    paid.end_to_end_id = end_to_end_id
-    charge_update = rows.update(paid, _PAID_FIELDS, where={"status": ChargeStatus.PENDENTE})
-    writes = [
-        rows.insert(notification),
-        rows.insert(
-            ChargeEvent(
-                charge=paid,
-                type=ChargeEventType.CONFIRMED,
-                data={"end_to_end_id": end_to_end_id, "source": source},
-            )
-        ),
-        # Last, so the balance slot's row lock is held for as short a time as possible.
-        *ledger_book_statements(_payment_credit(charge, charge.amount_cents, end_to_end_id)),
-    ]
-    data = charge_event_data(paid)
-    with transaction.atomic():
-        if rows.run(charge_update) != 1:
-            return None
-        for statement in writes:
-            rows.run(statement)
-        domain_event_emit(name="payment.confirmed", merchant_id=paid.merchant_id, data=data)
-    return PaymentResult(notification, paid, duplicate=False)
-
-
-def _payment_record(
-    *,
-    txid: str,
-    end_to_end_id: str,
-    amount_cents: int,
-    source: str,
-    paid_at: datetime,
-    payload: dict[str, Any] | None,
-) -> PaymentResult:
+def _payment_record(txid: str, fields: dict[str, Any]) -> PaymentResult:
     """Lock the charge, classify the payment, record it; apply it if it is payable."""
     with transaction.atomic():
         charge = Charge.objects.select_for_update().filter(txid=txid).first()
@@ -182,42 +118,24 @@ def _payment_record(
             outcome = PaymentOutcome.UNKNOWN_TXID
         elif charge.status != ChargeStatus.PENDENTE:
             outcome = PaymentOutcome.NOT_PAYABLE
-        elif amount_cents != charge.amount_cents:
+        elif fields["amount_cents"] != charge.amount_cents:
             outcome = PaymentOutcome.AMOUNT_MISMATCH
         else:
-            outcome = PaymentOutcome.APPLIED
+            notification = _payment_apply(charge, fields)
+            assert notification is not None  # the charge is locked and pending
+            return PaymentResult(notification, charge, duplicate=False)
         notification = PaymentNotification.objects.create(
-            charge=charge,
-            txid=txid,
-            end_to_end_id=end_to_end_id,
-            amount_cents=amount_cents,
-            outcome=outcome,
-            source=source,
-            payload=payload or {},
-            paid_at=paid_at,
+            charge=charge, txid=txid, outcome=outcome, **fields
         )
-        if charge is None:
-            return PaymentResult(notification, None, duplicate=False)
-        if outcome != PaymentOutcome.APPLIED:
-            ChargeEvent.objects.create(
-                charge=charge,
-                type=ChargeEventType.PAYMENT_REJECTED,
+        if charge is not None:
+            _changes_record(
+                [charge],
+                ChargeEventType.PAYMENT_REJECTED,
+                now=timezone.now(),
                 data={
                     "reason": outcome,
-                    "end_to_end_id": end_to_end_id,
-                    "valor": amount_cents / 100,
+                    "end_to_end_id": fields["end_to_end_id"],
+                    "amount_cents": fields["amount_cents"],
                 },
             )
-            return PaymentResult(notification, charge, duplicate=False)
-        charge.paid_at = paid_at
-        charge.paid_amount_cents = amount_cents
-        charge.end_to_end_id = end_to_end_id
-        ledger_book(_payment_credit(charge, amount_cents, end_to_end_id))
-        _transition(
-            charge,
-            ChargeStatus.PAGO,
-            event_type=ChargeEventType.CONFIRMED,
-            event_name="payment.confirmed",
-            data={"end_to_end_id": end_to_end_id, "source": source},
-        )
         return PaymentResult(notification, charge, duplicate=False)

@@ -1,10 +1,13 @@
 """``Idempotency-Key`` for money-moving POSTs (CONTRACT §2).
 
 Same key + same body within 24 h replays the first response (``Idempotent-Replayed: true``);
-same key + another body or path is ``idempotency_conflict``. Keys are per merchant. The record
-is written in the transaction of the operation itself: if the operation raises, nothing is
-kept and the key can be used again; a concurrent request with the same key waits on the
-unique index and then replays."""
+same key + another body or path is ``idempotency_conflict``. Keys are per merchant.
+
+The key is claimed in its own short transaction (a unique (merchant, key) record, "in
+progress"), the operation runs outside it, then the response is stored. So no transaction is
+held while the operation calls a provider or builds a QR image; a concurrent request with the
+same key finds the claim and is told to retry (409); an operation that raises or fails with a
+5xx releases the claim, and the key can be used again."""
 
 import functools
 import hashlib
@@ -41,9 +44,44 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
             "This Idempotency-Key was used with a different request; use a new key.",
             details={"idempotency_key": [record.key]},
         )
+    if record.response_status is None:
+        raise IdempotencyConflict(
+            "A request with this Idempotency-Key is still in progress; retry.",
+            status=409,
+            details={"idempotency_key": [record.key]},
+        )
     return Response(
         record.response_body, status=record.response_status, headers={"Idempotent-Replayed": "true"}
     )
+
+
+def _claim(request: Request, merchant_id: Any, key: str, request_hash: str) -> Any:
+    """The new in-progress record of ``key``, or the response to give instead (a replay)."""
+    existing = IdempotencyRecord.objects.filter(merchant_id=merchant_id, key=key).first()
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+    if existing is not None and existing.created_at >= cutoff:
+        return _replay(existing, request_hash)
+    try:
+        with transaction.atomic():
+            if existing is not None:  # expired: the key is free again
+                IdempotencyRecord.objects.filter(pk=existing.pk).delete()
+            return IdempotencyRecord.objects.create(
+                merchant_id=merchant_id,
+                key=key,
+                method=request.method,
+                path=request.path,
+                request_hash=request_hash,
+            )
+    except IntegrityError:
+        # A concurrent request claimed the key first.
+        existing = IdempotencyRecord.objects.filter(merchant_id=merchant_id, key=key).first()
+        if existing is None:  # and has released it already
+            raise IdempotencyConflict(
+                "A request with this Idempotency-Key is still in progress; retry.",
+                status=409,
+                details={"idempotency_key": [key]},
+            ) from None
+        return _replay(existing, request_hash)
 
 
 def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
@@ -59,43 +97,19 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
                 "Idempotency-Key is too long (255 characters at most).",
                 details={"idempotency_key": ["too long"]},
             )
-        merchant_id = request.user.merchant_id
-        request_hash = _request_hash(request)
-        cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
-        IdempotencyRecord.objects.filter(
-            merchant_id=merchant_id, key=key, created_at__lt=cutoff
-        ).delete()
-        existing = IdempotencyRecord.objects.filter(merchant_id=merchant_id, key=key).first()
-        if existing is not None and existing.response_status is not None:
-            return _replay(existing, request_hash)
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = IdempotencyRecord.objects.create(
-                        merchant_id=merchant_id,
-                        key=key,
-                        method=request.method,
-                        path=request.path,
-                        request_hash=request_hash,
-                    )
-            except IntegrityError:
-                # Another request with this key committed first (we waited on its row lock).
-                existing = IdempotencyRecord.objects.filter(
-                    merchant_id=merchant_id, key=key
-                ).first()
-                if existing is None or existing.response_status is None:
-                    raise IdempotencyConflict(
-                        "A request with this Idempotency-Key is still in progress; retry.",
-                        status=409,
-                    ) from None
-                return _replay(existing, request_hash)
+        claimed = _claim(request, request.user.merchant_id, key, _request_hash(request))
+        if isinstance(claimed, Response):
+            return claimed
+        claim = IdempotencyRecord.objects.filter(pk=claimed.pk)
+        try:
             response = handler(view, request, *args, **kwargs)
-            if response.status_code >= 500:
-                transaction.set_rollback(True)
-                return response
-            record.response_status = response.status_code
-            record.response_body = response.data
-            record.save(update_fields=["response_status", "response_body"])
-            return response
+        except BaseException:
+            claim.delete()
+            raise
+        if response.status_code >= 500:
+            claim.delete()
+        else:
+            claim.update(response_status=response.status_code, response_body=response.data)
+        return response
 
     return wrapper

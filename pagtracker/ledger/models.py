@@ -7,6 +7,8 @@ from django.utils import timezone
 class EntryKind(models.TextChoices):
     PAYMENT_IN = "payment_in", "Pagamento recebido"
     REFUND_OUT = "refund_out", "Devolução"
+    # A refund the PSP refused after its amount was debited: the money comes back.
+    REFUND_REVERSAL = "refund_reversal", "Devolução não realizada"
     PAYOUT_OUT = "payout_out", "Pagamento enviado"
     SPLIT_OUT = "split_out", "Repasse de split"
 
@@ -57,7 +59,7 @@ BALANCE_SLOTS = 8
 class BalanceSlot(models.Model):
     """A share of a merchant's running balance. Every ledger entry adds its amount to one slot
     of its merchant in the entry's own transaction, so the balance is the sum of at most
-    ``BALANCE_SLOTS`` rows however many entries there are. Credits pick a slot at random:
+    ``BALANCE_SLOTS`` rows however many entries there are. Entries pick a slot at random:
     concurrent payments of one merchant rarely wait on the same row (on PostgreSQL; SQLite
     serialises writers anyway). ``manage.py ledger_check`` compares slots and entries."""
 

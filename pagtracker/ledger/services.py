@@ -1,18 +1,16 @@
-"""Ledger services. Callers hold the merchant's row lock (``merchant_lock``) when they debit,
-so two debits of one merchant cannot both pass the balance check.
-
-Every entry is booked with ``ledger_book`` (or the statements of ``ledger_book_statements``,
-run in the caller's transaction), which also adds its amount to one of the merchant's
-balance slots, so reading a balance costs the same with ten entries or a million."""
+"""Ledger services. Every entry is booked in the transaction of the money movement it records,
+and adds its amount to one of the merchant's balance slots there too, so reading a balance
+costs the same with ten entries or a million. Callers hold the merchant's row lock
+(``merchant_lock``) when they debit, so two debits of one merchant cannot both pass the
+balance check."""
 
 import random
 from typing import Any
 from uuid import UUID
 
-from django.db import connection, transaction
-from django.db.models import Sum
+from django.db import transaction
+from django.db.models import F, Sum
 
-from pagtracker import rows
 from pagtracker.accounts.models import Merchant
 from pagtracker.errors import InsufficientFunds
 
@@ -34,20 +32,17 @@ def balance_cents(*, merchant_id: Any) -> int:
     return int(total or 0)
 
 
-def ledger_book_statements(entry: LedgerEntry, *, slot: int | None = None) -> list[rows.Statement]:
-    """The INSERT of ``entry`` and the addition of its amount to a balance slot of its
-    merchant (a random one unless ``slot`` is given), for the caller to run in the
-    transaction of the money movement (``rows.run``)."""
-    return [rows.insert(entry), _slot_add(entry.merchant_id, entry.amount_cents, slot)]
-
-
-def ledger_book(entry: LedgerEntry) -> LedgerEntry:
-    """Write ``entry`` and its balance slot now (the caller's transaction holds both)."""
-    for statement in ledger_book_statements(entry):
-        rows.run(statement)
-    entry._state.adding = False
-    entry._state.db = "default"
-    return entry
+def _slot_add(merchant_id: Any, amount_cents: int) -> None:
+    """Add to a random slot of the merchant: concurrent entries of one merchant rarely wait on
+    the same row. A merchant's first entry creates all its slots, at zero."""
+    slot = BalanceSlot.objects.filter(merchant_id=merchant_id, slot=random.randrange(BALANCE_SLOTS))
+    if slot.update(balance_cents=F("balance_cents") + amount_cents):
+        return
+    BalanceSlot.objects.bulk_create(
+        [BalanceSlot(merchant_id=merchant_id, slot=n) for n in range(BALANCE_SLOTS)],
+        ignore_conflicts=True,  # a concurrent first entry created them
+    )
+    slot.update(balance_cents=F("balance_cents") + amount_cents)
 
 
 def ledger_book_bulk(entries: list[LedgerEntry]) -> None:
@@ -59,30 +54,7 @@ def ledger_book_bulk(entries: list[LedgerEntry]) -> None:
     with transaction.atomic():
         LedgerEntry.objects.bulk_create(entries, batch_size=500)
         for merchant_id, total in totals.items():
-            rows.run(_slot_add(merchant_id, total, None))
-
-
-_slot_sql: dict[str, str] = {}
-
-
-def _slot_add(merchant_id: Any, amount_cents: int, slot: int | None) -> rows.Statement:
-    """An upsert: the slot row is created by the first entry that lands on it."""
-    sql = _slot_sql.get(connection.vendor)
-    if sql is None:
-        qn = connection.ops.quote_name
-        table = qn(BalanceSlot._meta.db_table)
-        balance = qn("balance_cents")
-        sql = _slot_sql[connection.vendor] = (
-            f"INSERT INTO {table} ({qn('merchant_id')}, {qn('slot')}, {balance}) "
-            f"VALUES (%s, %s, %s) ON CONFLICT ({qn('merchant_id')}, {qn('slot')}) "
-            f"DO UPDATE SET {balance} = {table}.{balance} + excluded.{balance}"
-        )
-    field: Any = BalanceSlot._meta.get_field("merchant")
-    if slot is None:
-        slot = random.randrange(BALANCE_SLOTS)
-    return rows.Statement(
-        sql, [field.get_db_prep_value(merchant_id, connection), slot, amount_cents]
-    )
+            _slot_add(merchant_id, total)
 
 
 def ledger_mismatches() -> list[tuple[Any, int, int]]:
@@ -107,7 +79,14 @@ def ledger_mismatches() -> list[tuple[Any, int, int]]:
     ]
 
 
-def ledger_credit_entry(
+def _book(**fields: Any) -> LedgerEntry:
+    # The balance slot last: its row lock is the last one the transaction takes.
+    entry = LedgerEntry.objects.create(**fields)
+    _slot_add(entry.merchant_id, entry.amount_cents)
+    return entry
+
+
+def ledger_credit(
     *,
     merchant_id: Any,
     kind: EntryKind,
@@ -116,11 +95,10 @@ def ledger_credit_entry(
     charge_id: Any = None,
     description: str = "",
 ) -> LedgerEntry:
-    """A credit, not yet booked: the caller books it (``ledger_book`` or
-    ``ledger_book_statements``) in the transaction of the money movement."""
+    """Book a credit in the caller's transaction (the one that moved the money)."""
     if amount_cents <= 0:
         raise ValueError("a credit is positive")
-    return LedgerEntry(
+    return _book(
         merchant_id=merchant_id,
         kind=kind,
         amount_cents=amount_cents,
@@ -148,13 +126,11 @@ def ledger_debit(
             f"Balance R$ {available / 100:.2f} does not cover R$ {amount_cents / 100:.2f}.",
             details={"saldo": available / 100, "valor": amount_cents / 100},
         )
-    return ledger_book(
-        LedgerEntry(
-            merchant_id=merchant_id,
-            kind=kind,
-            amount_cents=-amount_cents,
-            reference_id=reference_id,
-            charge_id=charge_id,
-            description=description,
-        )
+    return _book(
+        merchant_id=merchant_id,
+        kind=kind,
+        amount_cents=-amount_cents,
+        reference_id=reference_id,
+        charge_id=charge_id,
+        description=description,
     )

@@ -1,115 +1,70 @@
-"""Expiry on the task queue, domain events after commit, and the admin."""
+"""The transition table, expiry in bulk, domain events after commit, and the admin."""
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from charges import services
 from charges.models import Charge, ChargeEvent
 from pagtracker import events
-from tests.conftest import ROOT, database_url_for_subprocesses
+from pagtracker.errors import InvalidState
+
+
+def test_the_transition_table_refuses_what_it_does_not_list(api, create_charge, pay):
+    charge = Charge.objects.get(pk=create_charge()["id"])
+    with pytest.raises(InvalidState):
+        services.charges_transition([charge], "reembolsado")  # pendente -> reembolsado
+    pay(str(charge.pk))
+    charge.refresh_from_db()
+    for target in ("expirado", "cancelado", "pendente"):
+        with pytest.raises(InvalidState):
+            services.charges_transition([charge], target)
+    charge.refresh_from_db()
+    assert charge.status == "pago"
+    assert not ChargeEvent.objects.filter(charge=charge, type__in=["expired", "canceled"]).exists()
+
+
+def test_a_transition_skips_a_charge_that_changed_since_it_was_read(api, create_charge, pay):
+    stale = Charge.objects.get(pk=create_charge()["id"])
+    pay(str(stale.pk))  # paid meanwhile: the copy in hand still says pendente
+    assert services.charges_transition([stale], "cancelado") == []
+    assert stale.status == "pendente"  # nothing applied, in memory either
+    assert Charge.objects.get(pk=stale.pk).status == "pago"
+    assert not ChargeEvent.objects.filter(charge=stale, type="canceled").exists()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_charges_expire_by_themselves_on_the_task_queue(make_merchant, client_of):
-    client = client_of(make_merchant())
-    charge = client.post("/api/charges", {"valor": 5, "expiracao": 60}, format="json").json()[
-        "data"
+def test_many_due_charges_expire_in_bulk(merchant, captured_events):
+    now = timezone.now()
+    due = [
+        Charge(
+            merchant=merchant.merchant,
+            txid=f"bulk{i:030d}",
+            public_code=f"bulk-{i}",
+            amount_cents=100,
+            qr_code="-",
+            qr_code_image="-",
+            expires_at=now - timedelta(seconds=1),
+        )
+        for i in range(1_200)
     ]
-    task = DBTaskResult.objects.get()
-    assert task.task_path == "charges.tasks.charge_expire_task"
-    assert (
-        abs((task.run_after - Charge.objects.get(pk=charge["id"]).expires_at).total_seconds()) < 1
-    )
-    # Time passes (moved in the database, the one clock the worker reads), and the real
-    # worker process, started as `make run` starts it, does the rest.
-    past = timezone.now() - timedelta(seconds=1)
-    Charge.objects.filter(pk=charge["id"]).update(expires_at=past)
-    DBTaskResult.objects.update(run_after=past)
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url_for_subprocesses(),
-        DJANGO_SETTINGS_MODULE="pagtracker.settings_test",
-    )
-    subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "--no-reload"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    assert client.get(f"/api/charges/{charge['id']}").json()["data"]["status"] == "expirado"
-    assert ChargeEvent.objects.filter(charge_id=charge["id"], type="expired").count() == 1
-    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_one_expiry_task_per_slot_and_none_from_a_rolled_back_charge(make_merchant, settings):
-    settings.CHARGE_EXPIRY_SLOT_SECONDS = 3600  # every charge below falls in one slot
-    merchant = make_merchant().merchant
-    with pytest.raises(RuntimeError), transaction.atomic():
-        services.charge_create(merchant=merchant, amount_cents=100, expires_in=60)
-        raise RuntimeError("rolled back")
-    assert DBTaskResult.objects.count() == 0
-    charges = [
-        services.charge_create(merchant=merchant, amount_cents=100, expires_in=60 + i)
-        for i in range(5)
-    ]
-    task = DBTaskResult.objects.get()
-    # Due at the end of the slot: after every charge's expiry, and within one slot of it.
-    for charge in charges:
-        assert charge.expires_at <= task.run_after
-        assert (task.run_after - charge.expires_at).total_seconds() < 3600
-    # The task sweeps every due charge, not only the one it names.
-    from charges.tasks import charge_expire_task
-
-    after = task.run_after + timedelta(seconds=1)
-    assert services.charges_expire_due(now=after) == 5
-    assert charge_expire_task.call(str(charges[0].id)) == 0  # nothing left to do
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_charge_whose_expiry_task_was_lost_expires_on_the_recovery_chain(make_merchant):
-    from webhooks.services import recovery, webhook_recovery_run
-
-    merchant = make_merchant().merchant
-    recovery._chain_checked_at = 0.0  # this process has not looked at the chain yet
-    charge = services.charge_create(merchant=merchant, amount_cents=100, expires_in=60)
-    # Creating a charge started the chain that runs the sweeps, beside the slot's task.
-    assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == [
-        "charges.tasks.charge_expire_task",
-        "webhooks.tasks.webhook_deliveries_recover_task",
-    ]
-    # The expiry task is lost (its worker was killed mid-run and left it RUNNING, or it
-    # failed), and the charge's time has come.
-    DBTaskResult.objects.all().delete()
-    Charge.objects.filter(pk=charge.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-    result = webhook_recovery_run(scheduled_for=None)
-    assert result is not None and result["sweeps"] == {"charges_expired": 1}
-    assert Charge.objects.get(pk=charge.pk).status == "expirado"
-    assert ChargeEvent.objects.filter(charge_id=charge.pk, type="expired").count() == 1
-    # The next link finds nothing left, and a failing sweep is reported, not raised.
-    from pagtracker import sweeps
-
-    def broken() -> int:
-        raise RuntimeError("boom")
-
-    sweeps.sweep_register("broken", broken)
-    try:
-        again = webhook_recovery_run(scheduled_for=None)
-    finally:
-        sweeps._sweeps.pop("broken")
-    assert again is not None
-    assert again["sweeps"] == {"charges_expired": 0, "broken": "failed"}
+    Charge.objects.bulk_create(due)
+    with CaptureQueriesContext(connection) as queries:
+        assert services.charges_expire_due(now=now, batch_size=500) == 1_200
+    assert Charge.objects.filter(status="expirado", expired_at=now).count() == 1_200
+    assert ChargeEvent.objects.filter(type="expired").count() == 1_200
+    assert set(ChargeEvent.objects.filter(type="expired").values_list("charge", flat=True)) == {
+        c.pk for c in due
+    }
+    assert [e.name for e in captured_events] == ["payment.expired"] * 1_200
+    # A handful of statements per batch of 500, never one per charge.
+    assert len(queries.captured_queries) < 60
+    assert services.charges_expire_due(now=now) == 0
 
 
 def test_expiry_sweep_is_idempotent_and_spares_paid_charges(api, create_charge, pay):
