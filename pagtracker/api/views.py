@@ -1,6 +1,7 @@
 """Platform endpoints: health, root, and the JSON 404 for unknown ``/api/`` URLs."""
 
 import time
+import uuid
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -35,7 +36,9 @@ def _check_channel_layer() -> str:
     layer = get_channel_layer()
     if layer is None:
         return "error"
-    channel = async_to_sync(layer.new_channel)()
+    # A plain channel name, not a process-specific one (new_channel): this thread's event loop
+    # may receive on it while the server's loop receives on the process's own channels.
+    channel = f"health.{uuid.uuid4().hex}"
     async_to_sync(layer.send)(channel, {"type": "health.ping"})
     message = async_to_sync(layer.receive)(channel)
     return "ok" if message.get("type") == "health.ping" else "error"
