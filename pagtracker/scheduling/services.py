@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import close_old_connections, connection
+from django.db.models import F
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -38,15 +39,17 @@ class Job:
 
 
 def schedule_install(jobs: list[Job], *, now: datetime | None = None) -> None:
-    """Create the rows of new jobs, due now. A job whose next run is more than a period away
-    (its period was shortened) is due now too."""
+    """Create the rows of new jobs, due now. A job whose next run was set more than a period
+    after its last (its period was shortened) is due now too. That test compares the row
+    with itself, never with this process's clock, so a worker starting while another claims
+    a period cannot undo the claim."""
     now = now or timezone.now()
     ScheduledJob.objects.bulk_create(
         [ScheduledJob(name=job.name, next_run_at=now) for job in jobs], ignore_conflicts=True
     )
     for job in jobs:
         ScheduledJob.objects.filter(
-            name=job.name, next_run_at__gt=now + timedelta(seconds=job.every)
+            name=job.name, next_run_at__gt=F("last_run_at") + timedelta(seconds=job.every)
         ).update(next_run_at=now)
 
 
