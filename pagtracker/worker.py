@@ -15,10 +15,10 @@ from pagtracker.scheduling.services import Scheduler
 POLL_INTERVAL_SECONDS = 0.2
 
 
-def worker_build() -> Worker:
+def worker_build(*, interval: float = POLL_INTERVAL_SECONDS) -> Worker:
     return Worker(
         queue_names=["default"],
-        interval=POLL_INTERVAL_SECONDS,
+        interval=interval,
         batch=False,
         backend_name="default",
         startup_delay=False,
@@ -30,10 +30,12 @@ def worker_build() -> Worker:
 
 class WorkerThreads:
     """The task worker's thread and the scheduler's threads. ``on_death`` is called (once) if
-    any of them stops by itself."""
+    any of them stops by itself. ``interval``: how often an idle task worker polls the queue."""
 
-    def __init__(self, *, on_death: Callable[[], None]) -> None:
-        self.worker = worker_build()
+    def __init__(
+        self, *, on_death: Callable[[], None], interval: float = POLL_INTERVAL_SECONDS
+    ) -> None:
+        self.worker = worker_build(interval=interval)
         self.died = threading.Event()
         self.on_death = on_death
         self.scheduler = Scheduler(schedule_jobs(), on_death=self.death)

@@ -106,11 +106,10 @@ class Command(BaseCommand):
 
 
 def worker_start_process(*, on_death: Callable[[], None]) -> Callable[[], None]:
-    """Run the task worker as a child process; ``on_death`` is called if it exits by itself.
+    """Run the worker (``manage.py worker``: tasks and recurring jobs) as a child process;
+    ``on_death`` is called if it exits by itself.
     Returns the function that stops it (SIGTERM, then SIGKILL after 10 s)."""
-    child = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-reload", "--interval", "0.2"]
-    )
+    child = subprocess.Popen([sys.executable, "manage.py", "worker"])
     stopping = threading.Event()
 
     def watch() -> None:

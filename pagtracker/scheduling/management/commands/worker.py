@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from pagtracker.worker import WorkerThreads
+from pagtracker.worker import POLL_INTERVAL_SECONDS, WorkerThreads
 
 logger = logging.getLogger("pagtracker.worker")
 
@@ -25,6 +25,12 @@ class Command(BaseCommand):
             type=float,
             default=30.0,
             help="Seconds the work in hand gets to finish on shutdown (default 30).",
+        )
+        parser.add_argument(
+            "--interval",
+            type=float,
+            default=POLL_INTERVAL_SECONDS,
+            help="Seconds between looks at an empty task queue (default %(default)s).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -40,7 +46,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        threads = WorkerThreads(on_death=done.set)
+        threads = WorkerThreads(on_death=done.set, interval=options["interval"])
         threads.start()
         self.stdout.write("Worker running (tasks and recurring jobs); SIGTERM or Ctrl-C stops.")
         self.stdout.flush()
