@@ -1,7 +1,7 @@
 """Charges: create, read, confirm, expire, read-at-scale and a slow PSP, against the Flask seed
 (diegorhcp89/API_FLASK_Websockets) measured in the same run on the same machine.
 
-One PagTracker server (uvicorn, 2 workers, fresh SQLite) and, when --anchor-dir is set up,
+One PagTracker server (2 processes behind nginx, fresh SQLite) and, when --anchor-dir is set up,
 the Flask seed on another port; the HTTP workloads of both are interleaved
 (repeat x clients x workload) so machine noise hits both alike:
 

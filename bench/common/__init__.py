@@ -1,7 +1,7 @@
 """Shared pieces of the PagTracker benchmarks.
 
-- ``Server``: a production-shaped server (``manage.py serve --workers 2``: uvicorn, uvloop +
-  httptools, connections balanced across the workers, no access log)
+- ``Server``: a production-shaped server (docs/deploy.md: two ``manage.py serve --no-worker``
+  processes, uvicorn with uvloop + httptools, no access log, behind nginx with ``least_conn``)
   on a fresh SQLite file in a temp dir, migrated, with one merchant (plan ``empresarial``,
   rate limit raised so throttling runs but never blocks), its API key and a JWT.
 - ``Workload`` + ``run_matrix``: closed-loop wrk runs, interleaved (repeat x concurrency x

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
+import re
 import secrets
+import shlex
 import shutil
 import signal
 import subprocess
@@ -15,9 +18,47 @@ from typing import Any
 
 from .basics import BENCH, CHAVE_PIX, PASSWORD, PYTHON, REPO, free_port, http_json, log, wait_port
 
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+SAMPLE_NGINX_CONF = REPO / "deploy" / "nginx.conf"
+
+
+def nginx_write_config(directory: Path, port: int, backend_ports: list[int]) -> Path:
+    """nginx's configuration for a bench: the sample site (deploy/nginx.conf) on plain HTTP at
+    ``port`` with ``backend_ports`` as its upstream, inside a main file whose paths all lie in
+    ``directory``. Returns the main file."""
+    directory.mkdir(parents=True, exist_ok=True)
+    site = SAMPLE_NGINX_CONF.read_text()
+    upstream = "    server 127.0.0.1:8001;\n    server 127.0.0.1:8002;\n"
+    for old, new in (
+        (upstream, "".join(f"    server 127.0.0.1:{p};\n" for p in backend_ports)),
+        ("listen 443 ssl;", f"listen 127.0.0.1:{port};"),
+        ("listen 80;", f"listen 127.0.0.1:{free_port()};"),
+    ):
+        if site.count(old) != 1:
+            raise RuntimeError(f"{old!r} is not once in {SAMPLE_NGINX_CONF}")
+        site = site.replace(old, new)
+    # Plain HTTP, as the anchors are measured: no certificates.
+    site = re.sub(r"^\s*ssl_\w+ [^;]*;\n", "", site, flags=re.MULTILINE)
+    (directory / "site.conf").write_text(site)
+    user = f"user {pwd.getpwuid(os.getuid()).pw_name};" if os.getuid() == 0 else ""
+    temp = "".join(
+        f"    {kind}_temp_path {directory / kind};\n"
+        for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    main = directory / "nginx.conf"
+    main.write_text(
+        f"{user}\ndaemon off;\nworker_processes 1;\npid {directory / 'nginx.pid'};\n"
+        f"error_log {directory / 'error.log'} warn;\n"
+        "events { worker_connections 4096; }\n"
+        "http {\n    include /etc/nginx/mime.types;\n    access_log off;\n"
+        f"{temp}    include {directory / 'site.conf'};\n}}\n"
+    )
+    return main
+
 
 class Server:
-    """One PagTracker production server on its own SQLite file (and optional Redis)."""
+    """PagTracker as production runs it: ``workers`` server processes behind nginx, on its own
+    SQLite file (and optional Redis)."""
 
     def __init__(
         self,
@@ -128,25 +169,27 @@ class Server:
         merchant = self.create_merchant(self.email)
         self.api_key = merchant["api_key"]
         self.merchant_id = merchant["id"]
-        # As production runs it: manage.py serve (uvicorn with uvloop and httptools, the
-        # workers' connections balanced), without its task worker (start_worker runs one).
-        cmd = [
-            PYTHON,
-            "manage.py",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.workers),
-            "--no-worker",
-            "--no-access-log",
+        # As production runs it (docs/deploy.md): one `manage.py serve --no-worker` per port
+        # and nginx with the sample config in front (least_conn), plain HTTP here; the task
+        # worker only where a bench starts one (start_worker). One shell is the parent of
+        # them all, so `pid` is the serving tree (its CPU and memory) and stop() ends it.
+        self.backend_ports = [free_port() for _ in range(self.workers)]
+        serve = [
+            shlex.join(
+                [PYTHON, "manage.py", "serve", "--no-worker", "--no-access-log", "--port", str(p)]
+            )
+            for p in self.backend_ports
         ]
+        nginx_dir = self.workdir / "nginx"
+        nginx_conf = nginx_write_config(nginx_dir, self.port, self.backend_ports)
+        nginx = shlex.join(
+            [NGINX, "-p", str(nginx_dir), "-c", str(nginx_conf), "-e", str(nginx_dir / "error.log")]
+        )
+        script = " & ".join([*serve, nginx]) + " & wait"
         self.log_path = self.workdir / "server.log"
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(
-            cmd,
+            ["/bin/sh", "-c", script],
             cwd=REPO,
             env=self.env,
             stdout=self._log,
@@ -154,20 +197,22 @@ class Server:
             start_new_session=True,
         )
         wait_port(self.port, 60, self.proc)
-        # Both workers import Django lazily: poll until the app answers (bounded).
+        # nginx listens at once and the servers after Django has loaded: poll every backend
+        # until the app answers (bounded).
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                status, _ = http_json("GET", f"{self.url}/bench/bare", timeout=5)
-                if status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"{self.name}: /bench/bare never answered 200; see {self.log_path}"
-                )
-            time.sleep(0.2)
+        for url in [f"http://127.0.0.1:{p}" for p in self.backend_ports] + [self.url]:
+            while True:
+                try:
+                    status, _ = http_json("GET", f"{url}/bench/bare", timeout=5)
+                    if status == 200:
+                        break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(
+                        f"{self.name}: {url}/bench/bare never answered 200; see {self.log_path}"
+                    )
+                time.sleep(0.2)
         status, body = http_json(
             "POST", f"{self.url}/api/auth/token", {"email": self.email, "password": PASSWORD}
         )
@@ -181,7 +226,7 @@ class Server:
                 raise RuntimeError(f"{self.name}: GET {path} -> {status} {body}")
         log(
             f"{self.name}: up at {self.url} pid={self.proc.pid} "
-            f"({self.workers} server processes"
+            f"({self.workers} server processes behind nginx"
             f"{', Redis ' + self.env['REDIS_URL'] if 'REDIS_URL' in self.env else ''})"
         )
         return self
@@ -200,7 +245,7 @@ class Server:
         return f"Authorization: Bearer {self.api_key}"
 
     def start_worker(self, interval: str = "0.2") -> subprocess.Popen[Any]:
-        """The task worker, as ``manage.py serve`` runs it (``--interval 0.2``)."""
+        """The task worker as its own process, as ``manage.py serve`` runs it under Redis."""
         self._wlog = open(self.workdir / "worker.log", "w")
         self.worker_proc = subprocess.Popen(
             [PYTHON, "manage.py", "db_worker", "--no-reload", "--interval", interval],
