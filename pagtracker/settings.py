@@ -92,23 +92,35 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 _IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 if _IS_SQLITE:
-    # IMMEDIATE transactions take the write lock up front, so concurrent writers queue on the
-    # busy timeout instead of failing with "database is locked" on lock upgrade.
     DATABASES["default"]["CONN_MAX_AGE"] = 600
-    # Writers queue on a lock file rather than SQLite's sleeping busy handler.
-    DATABASES["default"]["ENGINE"] = "pagtracker.sqlite"
     DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE transactions take the write lock at BEGIN, so concurrent writers wait on
+        # the busy timeout (seconds) instead of failing with "database is locked" when a read
+        # lock cannot be upgraded. The write-ahead log lets readers run beside the writer.
         "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
+        "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file (not :memory:) so server and worker processes started by tests share it; one per
     # test run so concurrent runs don't collide.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's connection pool (psycopg_pool), one per process: a request borrows a
+    # connection and gives it back when it ends, so CONN_MAX_AGE must stay 0. A thread that
+    # finds every connection in use waits up to the pool's timeout (seconds). Each process
+    # (web or worker) may open up to max_size connections: PostgreSQL's max_connections must
+    # cover them all.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "2")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "20")),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+    }
 else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # Threads per server process that run Django's sync views (pagtracker/asgi.py). Each keeps its

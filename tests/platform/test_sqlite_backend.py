@@ -1,115 +1,96 @@
-"""The SQLite backend (pagtracker/sqlite/base.py): writers queue on the lock file, and a
-background thread checkpoints the write-ahead log."""
+"""SQLite as configured in settings: Django's stock backend with a write-ahead log, IMMEDIATE
+transactions and a busy timeout, so concurrent writers wait for each other instead of failing
+with "database is locked"."""
 
-import fcntl
 import os
+import sqlite3
 import subprocess
 import sys
-import time
+import textwrap
 
 import pytest
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 
 from pagtracker.accounts.models import Merchant
-from tests.conftest import run_concurrently
+from tests.conftest import ROOT, database_url_for_subprocesses, run_concurrently
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "sqlite", reason="the SQLite backend (CI's first run)"),
     pytest.mark.django_db(transaction=True),
 ]
 
-
-def lock_path() -> str:
-    return f"{connection.settings_dict['NAME']}-writer.lock"
+INCREMENTS = 25
 
 
-def test_concurrent_write_transactions_queue_instead_of_failing(make_merchant):
-    merchant = make_merchant().merchant
-
-    def rename(i: int) -> int:
-        for n in range(20):
-            with transaction.atomic():
-                current = Merchant.objects.get(pk=merchant.pk)
-                current.nome = f"{i}-{n}"
-                current.save(update_fields=["nome"])
-        return i
-
-    results = run_concurrently(6, rename)
-    assert results == list(range(6))
+def increment(merchant_id: object) -> None:
+    """A read-modify-write in one transaction: under DEFERRED transactions two of these
+    collide on the read lock's upgrade ("database is locked") or lose an update."""
+    with transaction.atomic():
+        current = Merchant.objects.get(pk=merchant_id)
+        current.nome = str(int(current.nome) + 1)
+        current.save(update_fields=["nome"])
 
 
-def test_the_lock_is_released_on_rollback_and_held_inside_a_transaction(make_merchant):
-    merchant = make_merchant().merchant
-    with pytest.raises(RuntimeError), transaction.atomic():
-        Merchant.objects.filter(pk=merchant.pk).update(nome="rolled back")
-        fd = os.open(lock_path(), os.O_RDWR)
-        try:
-            with pytest.raises(BlockingIOError):  # another description: held by the transaction
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        finally:
-            os.close(fd)
-        raise RuntimeError("roll back")
-    fd = os.open(lock_path(), os.O_RDWR)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
-        fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-    assert Merchant.objects.get(pk=merchant.pk).nome != "rolled back"
-
-
-def test_a_writer_that_cannot_get_the_lock_fails_after_the_timeout(make_merchant):
-    merchant = make_merchant().merchant
-    options = connection.settings_dict.setdefault("OPTIONS", {})
-    saved = options.get("timeout")
-    options["timeout"] = 0.2
-    fd = os.open(lock_path(), os.O_RDWR | os.O_CREAT)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        with pytest.raises(OperationalError, match="database is locked"), transaction.atomic():
-            Merchant.objects.filter(pk=merchant.pk).update(nome="never")
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-        if saved is None:
-            options.pop("timeout")
-        else:
-            options["timeout"] = saved
-    assert Merchant.objects.get(pk=merchant.pk).nome != "never"
-
-
-# Read from another process: opening and closing -shm here would drop this process's POSIX
-# locks on it, which SQLite holds.
-_BACKLOG = """
-import struct, sys
-with open(sys.argv[1] + "-shm", "rb") as shm:
-    header = shm.read(100)
-print(struct.unpack_from("=I", header, 16)[0] - struct.unpack_from("=I", header, 96)[0])
-"""
-
-
-def wal_backlog() -> int:
-    """Log pages not yet copied back: the wal-index header's mxFrame minus nBackfill."""
-    out = subprocess.run(
-        [sys.executable, "-c", _BACKLOG, connection.settings_dict["NAME"]],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return int(out.stdout)
-
-
-def test_the_background_checkpointer_copies_the_log_back_within_moments(make_merchant):
-    merchant = make_merchant().merchant
+def test_a_connection_runs_in_wal_mode_with_immediate_transactions_and_a_busy_timeout():
     with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_autocheckpoint")
-        assert cursor.fetchone()[0] == 10000  # commits leave it to the background thread
-    for n in range(30):
-        with transaction.atomic():
-            Merchant.objects.filter(pk=merchant.pk).update(nome=f"n{n}")
-    deadline = time.monotonic() + 5
-    backlog = wal_backlog()
-    while backlog and time.monotonic() < deadline:
-        time.sleep(0.05)
-        backlog = wal_backlog()
-    assert backlog == 0
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 1  # NORMAL
+        cursor.execute("PRAGMA busy_timeout")
+        assert cursor.fetchone()[0] >= 5000
+    with transaction.atomic():
+        # Nothing written yet, and still the write lock is taken: BEGIN IMMEDIATE.
+        other = sqlite3.connect(connection.settings_dict["NAME"], timeout=0)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
+
+
+def test_concurrent_writer_threads_all_commit(make_merchant):
+    merchant = make_merchant(nome="0").merchant
+
+    def work(_: int) -> int:
+        for _ in range(INCREMENTS):
+            increment(merchant.pk)
+        return 0
+
+    results = run_concurrently(6, work)
+    assert results == [0] * 6
+    assert Merchant.objects.get(pk=merchant.pk).nome == str(6 * INCREMENTS)
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    import django
+    django.setup()
+    from tests.platform.test_sqlite_backend import INCREMENTS, increment
+    for _ in range(INCREMENTS):
+        increment(sys.argv[1])
+    """
+)
+
+
+def test_concurrent_writer_processes_all_commit(make_merchant):
+    merchant = make_merchant(nome="0").merchant
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url_for_subprocesses(),
+        DJANGO_SETTINGS_MODULE="pagtracker.settings_test",
+    )
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(merchant.pk)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(4)
+    ]
+    outputs = [writer.communicate(timeout=120)[0].decode() for writer in writers]
+    assert [writer.returncode for writer in writers] == [0] * 4, "\n".join(outputs)
+    assert Merchant.objects.get(pk=merchant.pk).nome == str(4 * INCREMENTS)
