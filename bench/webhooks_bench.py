@@ -297,8 +297,10 @@ class Bench:
 
         from django.conf import settings
         from django.db import transaction
+        from django.utils import timezone
         from django_tasks_db.models import DBTaskResult
 
+        from charges.models import Charge
         from pagtracker.events import domain_event_emit
         from webhooks.models import WebhookDelivery
 
@@ -308,18 +310,23 @@ class Bench:
         received_before = get_json(self.receiver_port, "/count")["count"]
         started = time.monotonic()
         for _ in range(n):
-            charge_id = str(uuid.uuid4())
+            # An unsaved charge: the event's data, rendered as real events are.
+            now = timezone.now()
+            charge = Charge(
+                id=uuid.uuid4(),
+                txid=uuid.uuid4().hex,
+                public_code=uuid.uuid4().hex,
+                status="pago",
+                amount_cents=100,
+                created_at=now,
+                paid_at=now,
+                expires_at=now,
+            )
             with transaction.atomic():
                 domain_event_emit(
                     name="payment.confirmed",
                     merchant_id=self.merchant_id,
-                    data={
-                        "id": charge_id,
-                        "chargeId": charge_id,
-                        "roomId": charge_id,
-                        "status": "pago",
-                        "valor": 1.0,
-                    },
+                    data={"charge": charge},
                 )
         enqueue_s = time.monotonic() - started
         tasks = DBTaskResult.objects.filter(

@@ -1,15 +1,9 @@
-"""Domain events: the one seam between a state change and everything that reacts to it.
+"""Domain events: the one seam between a state change and what reacts to it.
 
-A service calls ``domain_event_emit`` (or ``domain_events_emit`` for a batch, e.g. the expiry
-sweep) inside its transaction. Two kinds of subscribers:
-
-- ``in_transaction`` subscribers run at once, inside the caller's transaction, with the list
-  of events emitted together, so what they write (the webhook event rows) commits or rolls
-  back with the change itself, and a batch can be written in bulk;
-- ``after_commit`` subscribers run on ``transaction.on_commit`` (socket pushes), so nothing
-  escapes a transaction that rolls back.
-
-Apps subscribe in their ``AppConfig.ready``; the services that emit never import them.
+Services emit inside their transaction; apps subscribe in ``AppConfig.ready``, so the
+emitters never import them. ``in_transaction`` subscribers get each batch at once and their
+writes commit or roll back with the change; ``after_commit`` subscribers run per event on
+``transaction.on_commit``, so nothing escapes a rollback.
 """
 
 import logging
@@ -42,6 +36,9 @@ EVENT_NAMES = (
 
 @dataclass(frozen=True)
 class DomainEvent:
+    """``data`` is domain data, money in centavos (``payment.*``: ``{"charge": Charge}``, and
+    ``refund``); each subscriber renders it for its audience."""
+
     name: str
     merchant_id: UUID
     data: dict[str, Any]
@@ -88,4 +85,5 @@ def domain_events_emit(*, events: list[tuple[str, UUID, dict[str, Any]]]) -> lis
 
 
 def domain_event_emit(*, name: str, merchant_id: UUID, data: dict[str, Any]) -> DomainEvent:
+    """Emit one event inside the caller's transaction."""
     return domain_events_emit(events=[(name, merchant_id, data)])[0]

@@ -29,8 +29,6 @@ from .sockets import RealtimeSocket
 
 def charge_status_frame(charge_id: Any) -> str | None:
     """PAYMENT_STATUS with the charge's state as committed now."""
-    from charges.services import charge_event_data
-
     charge = (
         Charge.objects.defer("qr_code_image", "split_snapshot", "qr_code")
         .filter(pk=charge_id)
@@ -38,9 +36,7 @@ def charge_status_frame(charge_id: Any) -> str | None:
     )
     if charge is None:
         return None
-    return frames.frame(
-        "PAYMENT_STATUS", frames.charge_payload(charge_event_data(charge), public=True)
-    )
+    return frames.frame("PAYMENT_STATUS", frames.charge_payload(charge, public=True))
 
 
 class PaymentsConsumer(RealtimeSocket):

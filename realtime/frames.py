@@ -4,7 +4,12 @@ import json
 import secrets
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from pagtracker.api.fields import iso_utc
+
+if TYPE_CHECKING:
+    from charges.models import Charge
 
 JOIN_ROOM = "JOIN_ROOM"
 DEVICE_EVENTS = frozenset(
@@ -92,29 +97,35 @@ def error(code: str, message: str) -> str:
     return frame("ERROR", {"message": message, "code": code, "timestamp": now_iso()})
 
 
-# Charge fields a room may see. The room is open to whoever holds the hosted page's link, so
-# the merchant's own metadata stays on the merchant channel.
-_PUBLIC_CHARGE_FIELDS = (
-    "roomId",
-    "chargeId",
-    "status",
-    "valor",
-    "valor_reembolsado",
-    "txid",
-    "end_to_end_id",
-    "created_at",
-    "paid_at",
-    "expires_at",
-    "cancelled_at",
-    "refund",
-)
-
-
-def charge_payload(data: dict[str, Any], *, public: bool) -> dict[str, Any]:
-    if public:
-        payload = {key: data[key] for key in _PUBLIC_CHARGE_FIELDS if key in data}
-    else:
-        payload = dict(data)
+def charge_payload(
+    charge: "Charge", *, public: bool, refund: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A charge (its domain event's data: money in centavos) as seed 003's push payload,
+    ``{roomId, chargeId, status, valor, paid_at, ...}``, money in reais. The room is open to
+    whoever holds the hosted page's link, so ``public`` leaves out the merchant's own ``id``
+    and ``metadata``, which the merchant channel gets."""
+    payload: dict[str, Any] = {
+        "roomId": charge.public_code,
+        "chargeId": str(charge.id),
+        "status": charge.status,
+        "valor": charge.amount_cents / 100,
+        "valor_reembolsado": charge.refunded_cents / 100,
+        "txid": charge.txid,
+        "end_to_end_id": charge.end_to_end_id,
+        "created_at": iso_utc(charge.created_at),
+        "paid_at": iso_utc(charge.paid_at),
+        "expires_at": iso_utc(charge.expires_at),
+        "cancelled_at": iso_utc(charge.cancelled_at),
+    }
+    if refund is not None:
+        payload["refund"] = {
+            "refund_id": refund["refund_id"],
+            "valor": refund["amount_cents"] / 100,
+            "motivo": refund["motivo"],
+        }
+    if not public:
+        payload["id"] = payload["chargeId"]
+        payload["metadata"] = charge.metadata
     payload["timestamp"] = now_iso()
     return payload
 

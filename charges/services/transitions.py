@@ -22,24 +22,14 @@ DEFAULT_EXPIRATION_SECONDS = 3600
 
 
 def charge_event_data(charge: Charge) -> dict[str, Any]:
-    """The payload of ``payment.*`` domain events (webhooks and socket pushes)."""
-    from pagtracker.api.fields import iso_utc
+    """The data of ``payment.*`` domain events: ``{"charge": <a copy of the charge>}``, its
+    money in centavos as stored; a refund adds ``refund``: ``{refund_id, amount_cents,
+    motivo}``. A copy, so after-commit subscribers see the charge as this change left it.
+    Each subscriber renders it its own way: webhooks as the API shows a charge, realtime as
+    seed 003's frames."""
+    import copy
 
-    return {
-        "id": str(charge.id),
-        "chargeId": str(charge.id),
-        "roomId": charge.public_code,
-        "txid": charge.txid,
-        "status": charge.status,
-        "valor": charge.amount_cents / 100,
-        "valor_reembolsado": charge.refunded_cents / 100,
-        "end_to_end_id": charge.end_to_end_id,
-        "created_at": iso_utc(charge.created_at),
-        "paid_at": iso_utc(charge.paid_at),
-        "expires_at": iso_utc(charge.expires_at),
-        "cancelled_at": iso_utc(charge.cancelled_at),
-        "metadata": charge.metadata,
-    }
+    return {"charge": copy.copy(charge)}
 
 
 # The event row each status records, and the domain event each kind of row emits (a refused
@@ -132,8 +122,9 @@ def _changes_record(
 
 
 def _locked(*, merchant_id: Any, charge_id: Any) -> Charge:
+    # The charge row only: the merchant row is locked by ``merchant_lock``, always first.
     charge = (
-        Charge.objects.select_for_update()
+        Charge.objects.select_for_update(of=("self",))
         .select_related("merchant")
         .filter(merchant_id=merchant_id, pk=charge_id)
         .first()

@@ -105,7 +105,7 @@ def test_every_transition_publishes_after_commit(make_merchant, client_of, captu
     client.delete(f"/api/charges/{second['id']}")
     third = client.post("/api/charges", {"valor": 10}, format="json").json()["data"]
     services.charges_expire_due(now=timezone.now() + timedelta(hours=2))
-    names = [(e.name, e.data["id"]) for e in captured_events]
+    names = [(e.name, str(e.data["charge"].id)) for e in captured_events]
     assert names == [
         ("payment.created", first["id"]),
         ("payment.confirmed", first["id"]),
@@ -115,8 +115,11 @@ def test_every_transition_publishes_after_commit(make_merchant, client_of, captu
         ("payment.created", third["id"]),
         ("payment.expired", third["id"]),
     ]
-    confirmed = captured_events[1].data
-    assert confirmed["status"] == "pago" and confirmed["roomId"] and confirmed["paid_at"]
+    # The charge as each change left it, money in centavos as stored.
+    confirmed = captured_events[1].data["charge"]
+    assert confirmed.status == "pago" and confirmed.paid_at and confirmed.amount_cents == 1000
+    refunded = captured_events[2].data
+    assert refunded["charge"].refunded_cents == 400 and refunded["refund"]["amount_cents"] == 400
 
 
 @pytest.mark.django_db(transaction=True)

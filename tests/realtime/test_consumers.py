@@ -391,6 +391,72 @@ async def test_confirming_through_the_api_pushes_to_room_and_merchant_channel(
         await sock.close()
 
 
+# Seed 003's push payload, as the room sees it; the merchant channel adds id and metadata.
+ROOM_PUSH_FIELDS = {
+    "roomId",
+    "chargeId",
+    "status",
+    "valor",
+    "valor_reembolsado",
+    "txid",
+    "end_to_end_id",
+    "created_at",
+    "paid_at",
+    "expires_at",
+    "cancelled_at",
+    "timestamp",
+}
+
+
+@run_async
+async def test_pushes_keep_seed_003_fields_with_the_apis_values(
+    merchant, charge_of, client_of, ticket_for, committed
+):
+    charge = await sync_to_async(charge_of)(merchant, valor=100.5, metadata={"pedido": "7"})
+    payer = await open_socket(f"/ws/payments/{code_of(charge)}/")
+    status = (await payer.frames_until("PAYMENT_STATUS"))[-1]["payload"]
+    assert set(status) == ROOM_PUSH_FIELDS
+    dashboard = await open_socket(
+        f"/ws/merchant/?ticket={await sync_to_async(ticket_for)(merchant)}"
+    )
+    await dashboard.frame()
+    api = await sync_to_async(client_of)(merchant)
+    await committed(api.post, f"/api/sandbox/charges/{charge['id']}/pay", {}, format="json")
+    room_frame, merchant_frame = (
+        (await payer.frame())["payload"],
+        (await dashboard.frame())["payload"],
+    )
+    assert set(room_frame) == ROOM_PUSH_FIELDS
+    assert set(merchant_frame) == ROOM_PUSH_FIELDS | {"id", "metadata"}
+    assert merchant_frame["id"] == charge["id"] and merchant_frame["metadata"] == {"pedido": "7"}
+    shown = (await sync_to_async(api.get)(f"/api/charges/{charge['id']}")).json()["data"]
+    assert room_frame["roomId"] == code_of(charge) and room_frame["chargeId"] == shown["id"]
+    same = ROOM_PUSH_FIELDS - {"roomId", "chargeId", "timestamp"}
+    assert {key: room_frame[key] for key in same} == {key: shown[key] for key in same}
+    assert room_frame["valor"] == 100.5
+
+    refund = await committed(
+        api.post,
+        f"/api/charges/{charge['id']}/refund",
+        {"valor": 40.25, "motivo": "troca"},
+        format="json",
+    )
+    assert refund.status_code == 201, refund.content
+    for sock in (payer, dashboard):
+        refunded = await sock.frame()
+        assert refunded["type"] == "PAYMENT_REFUNDED"
+        payload = refunded["payload"]
+        # A partial refund keeps the charge paid and says how much went back.
+        assert payload["status"] == "pago" and payload["valor_reembolsado"] == 40.25
+        assert payload["refund"] == {
+            "refund_id": refund.json()["data"]["id"],
+            "valor": 40.25,
+            "motivo": "troca",
+        }
+    await payer.close()
+    await dashboard.close()
+
+
 @run_async
 async def test_cancel_and_expiry_are_pushed(merchant, charge_of, client_of, committed):
     cancelled, expiring = (

@@ -9,17 +9,34 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from pagtracker import rows
+from charges.models import Charge
+from charges.serializers import ChargeListItemSerializer
 from pagtracker.api.fields import iso_utc
-from pagtracker.events import DomainEvent
+from pagtracker.events import PAYMENT_EVENTS, DomainEvent
 
 from ..models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
+
+
+def webhook_charge_data(charge: Charge) -> dict[str, Any]:
+    """A charge as ``GET /api/charges/{id}`` shows it (the API's own rendering, money in
+    reais, ``link_pagamento`` on ``PUBLIC_BASE_URL``), without ``qr_code_image``, as in
+    lists: every event row stores its body, and ``qr_code`` carries the same BR Code."""
+    return dict(ChargeListItemSerializer(charge).data)
+
+
+def webhook_event_data(event: DomainEvent) -> dict[str, Any]:
+    """The ``data`` merchants receive: for ``payment.*`` the charge (``webhook_charge_data``);
+    for other events their data as emitted."""
+    if event.name in PAYMENT_EVENTS:
+        return webhook_charge_data(event.data["charge"])
+    return event.data
 
 
 def webhook_payload(
     *, event_id: uuid.UUID, name: str, data: dict[str, Any], occurred_at: datetime
 ) -> str:
-    """The exact body merchants receive: ``{id, event, data, timestamp}``."""
+    """The exact body merchants receive: ``{id, event, data, timestamp}``. Stored as the
+    event's row and sent as is by every attempt, so a retry sends the same bytes."""
     return json.dumps(
         {"id": str(event_id), "event": name, "data": data, "timestamp": iso_utc(occurred_at)},
         cls=DjangoJSONEncoder,
@@ -38,12 +55,11 @@ def webhook_events_record(events: list[DomainEvent]) -> None:
     (``webhook_deliveries_wake``); if that never happens (the process died right after
     commit), the recovery sweep finds them due and unclaimed, and enqueues them."""
     now = timezone.now()
-    # Prepared statements (pagtracker.rows): this runs inside every payment transaction.
     endpoints_by_merchant = {
-        merchant_id: rows.select(
-            WebhookEndpoint,
-            ["id", "events"],
-            where={"merchant_id": merchant_id, "active": True, "deleted_at": None},
+        merchant_id: list(
+            WebhookEndpoint.objects.filter(
+                merchant_id=merchant_id, active=True, deleted_at=None
+            ).values_list("id", "events")
         )
         for merchant_id in {event.merchant_id for event in events}
     }
@@ -53,7 +69,10 @@ def webhook_events_record(events: list[DomainEvent]) -> None:
             merchant_id=event.merchant_id,
             name=event.name,
             payload=webhook_payload(
-                event_id=event.id, name=event.name, data=event.data, occurred_at=event.occurred_at
+                event_id=event.id,
+                name=event.name,
+                data=webhook_event_data(event),
+                occurred_at=event.occurred_at,
             ),
             created_at=event.occurred_at,
         )
@@ -75,17 +94,10 @@ def webhook_events_record(events: list[DomainEvent]) -> None:
     # Normally inside the emitter's transaction already (no savepoint needed); on its own,
     # the events and their deliveries still commit together.
     with transaction.atomic(savepoint=False):
-        if len(records) == 1:
-            rows.run(rows.insert(records[0]))
-        else:
-            WebhookEvent.objects.bulk_create(records)
+        WebhookEvent.objects.bulk_create(records)
         if not deliveries:
             return
-        if len(deliveries) <= 4:
-            for delivery in deliveries:
-                rows.run(rows.insert(delivery))
-        else:
-            WebhookDelivery.objects.bulk_create(deliveries)
+        WebhookDelivery.objects.bulk_create(deliveries)
         ids = [str(delivery.pk) for delivery in deliveries]
         transaction.on_commit(lambda: _deliveries_wake(ids), robust=True)
 

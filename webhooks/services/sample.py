@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from pagtracker.api.fields import iso_utc
+from charges.models import Charge
 from pagtracker.errors import NotFound
 
 from ..models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -19,13 +19,13 @@ from .deliveries import (
     webhook_send,
 )
 from .endpoints import webhook_endpoint_secret
-from .events import webhook_payload
+from .events import webhook_charge_data, webhook_payload
 
 
 def sample_event_data(name: str) -> dict[str, Any]:
     """What ``POST /api/webhooks/{id}/test`` sends: the shape of a real event of that name,
     with made-up values and ``"teste": true``."""
-    now = iso_utc(timezone.now())
+    now = timezone.now()
     sample_id = str(uuid.uuid4())
     if name.startswith("payment."):
         status = {
@@ -35,21 +35,21 @@ def sample_event_data(name: str) -> dict[str, Any]:
             "payment.canceled": "cancelado",
             "payment.refunded": "reembolsado",
         }[name]
-        return {
-            "id": sample_id,
-            "chargeId": sample_id,
-            "txid": "TESTE" + uuid.uuid4().hex[:25],
-            "status": status,
-            "valor": 100.5,
-            "valor_reembolsado": 100.5 if status == "reembolsado" else 0,
-            "end_to_end_id": None,
-            "created_at": now,
-            "paid_at": now if status in ("pago", "reembolsado") else None,
-            "expires_at": now,
-            "cancelled_at": now if status == "cancelado" else None,
-            "metadata": {},
-            "teste": True,
-        }
+        # Rendered as real events are; never saved.
+        charge = Charge(
+            id=sample_id,
+            txid="TESTE" + uuid.uuid4().hex[:25],
+            public_code="teste",
+            status=status,
+            amount_cents=10050,
+            refunded_cents=10050 if status == "reembolsado" else 0,
+            descricao="Evento de teste",
+            created_at=now,
+            paid_at=now if status in ("pago", "reembolsado") else None,
+            expires_at=now,
+            cancelled_at=now if status == "cancelado" else None,
+        )
+        return {**webhook_charge_data(charge), "teste": True}
     if name.startswith("payout."):
         return {
             "id": sample_id,
