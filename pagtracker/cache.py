@@ -1,27 +1,39 @@
-"""Django's Redis cache with one client (and so one connection pool) per process.
+"""The process's Redis client (redis-py), for code that talks to Redis directly.
 
-Django keeps cache backends per async context, so under ASGI every request builds a new
-``RedisCache`` and, with it, a new connection pool and TCP connection to Redis: that doubled the
-cost of a rate-limited API request (bench/README.md). The client is thread-safe; share it."""
+One ``redis.Redis`` per process, built on first use from ``REDIS_URL``: it is thread-safe and
+keeps its own connection pool, which redis-py rebuilds in a forked child."""
 
 import threading
 from typing import Any
 
-from django.core.cache.backends.redis import RedisCache, RedisCacheClient
-from django.utils.functional import cached_property
+import redis
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
-_clients: dict[tuple[Any, ...], RedisCacheClient] = {}
-_lock = threading.Lock()
+_client: redis.Redis | None = None
+_client_lock = threading.Lock()
 
 
-class SharedRedisCache(RedisCache):
-    @cached_property
-    def _cache(self) -> RedisCacheClient:
-        servers: list[str] = self._servers  # type: ignore[attr-defined]
-        options: dict[str, Any] = self._options  # type: ignore[attr-defined]
-        key = (tuple(servers), tuple(sorted(options.items())))
-        client = _clients.get(key)
-        if client is None:
-            with _lock:
-                client = _clients.setdefault(key, RedisCacheClient(servers, **options))
-        return client
+def redis_client() -> redis.Redis:
+    """The shared client of ``settings.REDIS_URL`` (which must be set)."""
+    global _client
+    client = _client
+    if client is None:
+        with _client_lock:
+            if _client is None:
+                if not settings.REDIS_URL:
+                    raise RuntimeError("REDIS_URL is not set")
+                _client = redis.Redis.from_url(
+                    settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5
+                )
+            client = _client
+    return client
+
+
+@receiver(setting_changed)
+def redis_client_reset(*, setting: str, **_: Any) -> None:
+    global _client
+    if setting == "REDIS_URL":
+        with _client_lock:
+            _client = None

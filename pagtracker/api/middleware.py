@@ -1,4 +1,4 @@
-"""Request ids, API versioning, rate-limit headers and the JSON 500 for ``/api/``."""
+"""Request ids, API versioning and the JSON 500 for ``/api/``."""
 
 import re
 import uuid
@@ -48,11 +48,6 @@ class ApiConventionsMiddleware:
         else:
             response = self.get_response(request)
         response["X-API-Version"] = "v1"
-        rate = getattr(request, "rate_limit", None)
-        if rate is not None:
-            response["X-RateLimit-Limit"] = str(rate.limit)
-            response["X-RateLimit-Remaining"] = str(max(rate.remaining, 0))
-            response["X-RateLimit-Reset"] = str(rate.reset_at)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
