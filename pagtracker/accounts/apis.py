@@ -59,9 +59,9 @@ class TokenView(_PublicAuthView):
                 "Too many login attempts; wait before trying again.",
                 details={"retry_after": state.reset_at},
             )
-        user = authenticate(
-            request._request, username=email, password=serializer.validated_data["password"]
-        )
+        # Django's authenticate takes DRF's request as DRF's own authentication classes pass it:
+        # it proxies the HttpRequest's attributes.
+        user = authenticate(request, username=email, password=serializer.validated_data["password"])
         if user is None or not user.is_active:
             raise InvalidCredentials("E-mail or password is incorrect.")
         return Response(token_pair_issue(user=user))
