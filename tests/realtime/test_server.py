@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import os
 import signal
 import time
 import urllib.error
@@ -9,6 +10,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,24 +97,23 @@ def test_the_payers_socket_hears_the_confirmation(make_merchant, api_key_for, st
     assert pushed["payload"]["status"] == "pago" and pushed["payload"]["paid_at"]
 
 
-def test_an_expiry_run_by_the_worker_reaches_the_socket(make_merchant, api_key_for, start_server):
-    """Embedded default: in-memory channel layer, and the task worker (which expires charges)
-    runs inside the server process, so its events reach the sockets."""
-    from django_tasks_db.models import DBTaskResult
+def make_due(charge: dict[str, Any]) -> None:
+    """The charge's time is up: the worker's next expiry sweep expires it."""
+    past = timezone.now() - timedelta(seconds=1)
+    assert Charge.objects.filter(pk=charge["id"]).update(expires_at=past) == 1
 
+
+def test_an_expiry_run_by_the_worker_reaches_the_socket(make_merchant, api_key_for, start_server):
+    """Embedded default: in-memory channel layer, and the worker (whose sweep expires charges)
+    runs as a thread of the server process, so its events reach the sockets."""
     server = start_server(worker=True)
     key = api_key_for(make_merchant())
     charge = new_charge(server, key, expiracao=60)
 
-    def make_it_due() -> None:
-        now = timezone.now()
-        Charge.objects.filter(pk=charge["id"]).update(expires_at=now - timedelta(seconds=1))
-        assert DBTaskResult.objects.filter(status="READY").update(run_after=now) >= 1
-
     async def scenario() -> dict[str, Any]:
         async with connect(ws_url(server, f"/ws/payments/{code_of(charge)}/")) as ws:
             await until(ws, "PAYMENT_STATUS")
-            await in_thread(make_it_due)
+            await in_thread(make_due, charge)
             return await next_frame(ws)
 
     pushed = asyncio.run(scenario())
@@ -231,7 +232,6 @@ def test_a_peer_that_stops_answering_pings_is_dropped(make_merchant, api_key_for
     """The server pings at the WebSocket level; a peer that never pongs is dropped and leaves
     its room. (A raw TCP client: real clients answer pings by themselves.)"""
     import base64
-    import os
     import socket as sockets
 
     server = start_server(
@@ -270,25 +270,37 @@ def test_a_peer_that_stops_answering_pings_is_dropped(make_merchant, api_key_for
 def test_under_redis_the_worker_process_pushes_through_the_layer(
     make_merchant, api_key_for, start_server, redis_url
 ):
-    """With Redis, ``serve`` runs the task worker as its own process; its events travel
-    through the Redis channel layer to the server's sockets."""
-    from django_tasks_db.models import DBTaskResult
-
+    """With Redis, ``serve`` runs the worker as its own process; its events travel through
+    the Redis channel layer to the server's sockets."""
     env = {"REDIS_URL": redis_url, "CHANNEL_PREFIX": f"rt-test-{uuid.uuid4().hex[:8]}"}
     server = start_server(extra_env=env, worker=True)
     key = api_key_for(make_merchant())
     charge = new_charge(server, key, expiracao=60)
 
-    def make_it_due() -> None:
-        now = timezone.now()
-        Charge.objects.filter(pk=charge["id"]).update(expires_at=now - timedelta(seconds=1))
-        assert DBTaskResult.objects.filter(status="READY").update(run_after=now) >= 1
-
     async def scenario() -> dict[str, Any]:
         async with connect(ws_url(server, f"/ws/payments/{code_of(charge)}/")) as ws:
             await until(ws, "PAYMENT_STATUS")
-            await in_thread(make_it_due)
+            await in_thread(make_due, charge)
             return await next_frame(ws)
 
     pushed = asyncio.run(scenario())
     assert pushed["type"] == "PAYMENT_EXPIRED" and pushed["payload"]["chargeId"] == charge["id"]
+
+
+def test_under_redis_the_server_stops_when_its_worker_process_dies(start_server, redis_url):
+    env = {"REDIS_URL": redis_url, "CHANNEL_PREFIX": f"rt-test-{uuid.uuid4().hex[:8]}"}
+    server = start_server(extra_env=env, worker=True)
+    children: list[int] = []
+    for _ in range(100):  # bounded: the worker is started before the server listens
+        children = [
+            int(pid)
+            for task in Path(f"/proc/{server.process.pid}/task").iterdir()
+            for pid in (task / "children").read_text().split()
+        ]
+        if children:
+            break
+        time.sleep(0.1)
+    assert len(children) == 1, children
+    os.kill(children[0], signal.SIGKILL)
+    assert server.process.wait(timeout=30) == 1
+    assert "the worker stopped by itself" in server.log.read_text()

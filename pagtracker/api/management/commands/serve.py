@@ -3,7 +3,7 @@
 - Embedded default (in-memory channel layer): the task worker runs as a thread of this same
   process, so the socket pushes of the events it raises (a charge expiring) reach the sockets
   through this process's hub; an in-memory layer can't carry them across processes.
-- Redis configured: the worker is a child process; its pushes reach
+- Redis configured: the worker is a child process (``manage.py worker``); its pushes reach
   this one through the Redis channel layer.
 - ``--no-worker``: the server alone, one process of a production layout (docs/deploy.md),
   where a process manager runs several of them and the worker separately.
@@ -15,7 +15,8 @@ how dead peers go, no app-level heartbeat); frames over 64 KiB are refused by th
 compression.
 
 SIGINT or SIGTERM: close every socket with 1001 (realtime/lifespan.py), stop accepting, finish
-the requests in flight, stop the worker, exit 0. If the worker dies, the server stops too.
+the requests in flight, stop the worker, exit 0. If the worker dies, the server stops too
+(exit 1).
 """
 
 import os
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 import uvicorn
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 WS_MAX_SIZE = 64 * 1024
 
@@ -77,7 +78,10 @@ class Command(BaseCommand):
             )
         )
 
+        worker_died = threading.Event()
+
         def stop_serving() -> None:
+            worker_died.set()
             server.should_exit = True
 
         # uvicorn handles SIGINT/SIGTERM while it runs and raises the signal again once it has
@@ -103,6 +107,8 @@ class Command(BaseCommand):
             server.run()
         finally:
             stop_worker()
+        if worker_died.is_set():
+            raise CommandError("the worker stopped by itself; the server stopped with it")
 
 
 def worker_start_process(*, on_death: Callable[[], None]) -> Callable[[], None]:
