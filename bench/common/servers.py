@@ -245,10 +245,10 @@ class Server:
         return f"Authorization: Bearer {self.api_key}"
 
     def start_worker(self, interval: str = "0.2") -> subprocess.Popen[Any]:
-        """The task worker as its own process, as ``manage.py serve`` runs it under Redis."""
+        """The worker (tasks and recurring jobs) as its own process, as production runs it."""
         self._wlog = open(self.workdir / "worker.log", "w")
         self.worker_proc = subprocess.Popen(
-            [PYTHON, "manage.py", "db_worker", "--no-reload", "--interval", interval],
+            [PYTHON, "manage.py", "worker", "--interval", interval],
             cwd=REPO,
             env=self.env,
             stdout=self._wlog,

@@ -230,7 +230,7 @@ def layout(tmp_path: Path, start_server: Any, redis_url: str) -> Iterator[dict[s
                 certs["site"].with_suffix(".key")
             ),
             "/etc/nginx/psp/efi-ca.pem": str(certs["ca"]),
-            "/srv/pagtracker/staticfiles/": f"{admin_static}/",
+            "/srv/pagtracker/app/staticfiles/": f"{admin_static}/",
         }
     )
     nginx = Nginx(tmp_path / "nginx", site)
