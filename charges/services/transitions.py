@@ -122,9 +122,10 @@ def _changes_record(
 
 
 def _locked(*, merchant_id: Any, charge_id: Any) -> Charge:
-    # The charge row only: the merchant row is locked by ``merchant_lock``, always first.
+    # The charge row only (the merchant's is ``merchant_lock``'s, taken first), and without
+    # blocking the foreign-key checks of rows that reference the charge.
     charge = (
-        Charge.objects.select_for_update(of=("self",))
+        Charge.objects.select_for_update(of=("self",), no_key=True)
         .select_related("merchant")
         .filter(merchant_id=merchant_id, pk=charge_id)
         .first()

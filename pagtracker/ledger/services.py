@@ -18,8 +18,11 @@ from .models import BALANCE_SLOTS, BalanceSlot, EntryKind, LedgerEntry
 
 
 def merchant_lock(*, merchant_id: Any) -> Merchant:
-    """Lock the merchant row: the order is always merchant, then the charge or payout."""
-    return Merchant.objects.select_for_update().get(pk=merchant_id)
+    """Lock the merchant row: the order is always merchant, then the charge or payout.
+
+    ``FOR NO KEY UPDATE``: it serialises debits, yet does not block the foreign-key checks
+    of rows that merely reference the merchant (other transactions' entries and events)."""
+    return Merchant.objects.select_for_update(no_key=True).get(pk=merchant_id)
 
 
 def balance_cents(*, merchant_id: Any) -> int:

@@ -1,12 +1,14 @@
 """Real concurrency: threads with their own database connections (PostgreSQL in CI's second
 run, SQLite in the first)."""
 
+from datetime import timedelta
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from charges import services
-from charges.models import Charge, PaymentNotification, Refund
+from charges.models import Charge, ChargeEvent, PaymentNotification, Refund
 from pagtracker.errors import DomainError
 from pagtracker.ledger.models import LedgerEntry
 from pagtracker.ledger.services import balance_cents, ledger_mismatches
@@ -59,6 +61,52 @@ def test_the_same_notification_delivered_concurrently_is_one(merchant):
     assert PaymentNotification.objects.count() == 1
     assert sum(1 for r in results if not r.duplicate) == 1
     assert balance_cents(merchant_id=merchant.merchant_id) == 500
+
+
+def race_out_of_pending(merchant, charge: Charge) -> tuple:
+    """Confirm, cancel and expire ``charge`` (due) at once, from three threads."""
+    due = charge.expires_at + timedelta(seconds=1)
+    attempts = [
+        lambda: services.charge_payment_confirm(
+            txid=charge.txid,
+            end_to_end_id=new_end_to_end_id(),
+            amount_cents=charge.amount_cents,
+            source="race",
+        ),
+        lambda: services.charge_cancel(merchant_id=merchant.merchant_id, charge_id=charge.pk),
+        lambda: services.charges_expire_due(now=due),
+    ]
+    return tuple(run_concurrently(3, lambda i: attempts[i]()))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confirm_cancel_and_expiry_of_one_charge_apply_exactly_one(merchant):
+    """The three ways out of ``pendente`` race on one due charge, round after round: one
+    applies, the others change nothing (no second event, no ledger entry for a lost payment)."""
+    for round_ in range(8):
+        charge = services.charge_create(merchant=merchant.merchant, amount_cents=1_000 + round_)
+        paid, cancelled, expired = race_out_of_pending(merchant, charge)
+        assert not isinstance(paid, Exception) and not isinstance(expired, Exception)
+        applied = {
+            "pago": paid.applied,
+            "cancelado": isinstance(cancelled, Charge),
+            "expirado": expired == 1,
+        }
+        assert sum(applied.values()) == 1, (paid, cancelled, expired)
+        if not applied["cancelado"]:
+            assert isinstance(cancelled, DomainError) and cancelled.code == "invalid_state"
+        charge.refresh_from_db()
+        assert applied[charge.status], (charge.status, applied)
+        changes = ChargeEvent.objects.filter(charge=charge).exclude(
+            type__in=["created", "payment_rejected"]
+        )
+        assert changes.count() == 1
+        credits = LedgerEntry.objects.filter(charge=charge).count()
+        assert credits == (1 if charge.status == "pago" else 0)
+    assert balance_cents(merchant_id=merchant.merchant_id) == sum(
+        c.amount_cents for c in Charge.objects.filter(status="pago")
+    )
+    assert ledger_mismatches() == []
 
 
 @pytest.mark.django_db(transaction=True)
