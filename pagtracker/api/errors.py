@@ -7,6 +7,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from pagtracker.errors import DomainError
@@ -18,7 +19,7 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
-def internal_error_body(request: HttpRequest | None) -> dict[str, Any]:
+def internal_error_body(request: HttpRequest | Request | None) -> dict[str, Any]:
     request_id = getattr(request, "request_id", "")
     return error_body(
         "internal_error",
@@ -110,5 +111,5 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     if isinstance(exc, exceptions.APIException):
         return Response(error_body("invalid_input", str(exc.detail)), status=exc.status_code)
     logger.exception("unhandled error in %s", getattr(request, "path", "?"))
-    django_request = getattr(request, "_request", request)
-    return Response(internal_error_body(django_request), status=500)
+    # DRF's request reads request_id through to the HttpRequest the middleware set it on.
+    return Response(internal_error_body(request), status=500)
