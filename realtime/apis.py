@@ -52,7 +52,11 @@ class ServerStatusView(APIView):
         summary="Sockets and rooms of your merchant, across every server process",
     )
     def get(self, request: Request) -> Response:
-        connections, rooms = presence.merchant_counts(merchant_key(request.user.merchant_id))
+        key = merchant_key(request.user.merchant_id)
+        counts = presence.merchant_counts(key)
+        if counts is None:
+            counts = HUB.call_soon_wait(HUB.local_counts, key)
+        connections, rooms = counts
         return ok(
             {
                 "status": "running",
@@ -94,7 +98,7 @@ class RoomBroadcastView(APIView):
             # One process holds every socket: count and deliver in one step on its loop.
             sent = HUB.call_soon_wait(HUB.deliver_local, target.group, text)
         else:
-            sent = presence.room_members(group=target.group, merchant=target.merchant_key)
+            sent = presence.room_members(group=target.group, merchant=target.merchant_key) or 0
             if sent:
                 HUB.publish_from_sync([(target.group, text)])
         if not sent:

@@ -7,6 +7,8 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+
 if TYPE_CHECKING:
     from .hub import Hub
 
@@ -17,6 +19,14 @@ LAYER_MESSAGE_TYPE = "rt.frame"
 
 def layer_message(group: str, text: str, *, origin: str) -> dict[str, Any]:
     return {"type": LAYER_MESSAGE_TYPE, "g": group, "t": text, "o": origin}
+
+
+def cross_process_layer() -> Any:
+    """The channel layer when it reaches other processes (Redis), else None."""
+    layer = get_channel_layer()
+    if layer is None or isinstance(layer, InMemoryChannelLayer):
+        return None
+    return layer
 
 
 class LayerBridge:

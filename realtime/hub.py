@@ -21,10 +21,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from channels.layers import InMemoryChannelLayer, get_channel_layer
-
 from . import conf
-from .bridge import LayerBridge, Publisher, layer_message
+from .bridge import (
+    LayerBridge,
+    Publisher,
+    cross_process_layer,
+    layer_message,
+)
 
 logger = logging.getLogger("pagtracker.realtime")
 
@@ -57,14 +60,6 @@ class Limits:
             flood_close_after=conf.get("REALTIME_FLOOD_CLOSE_AFTER"),
             max_pending_sends=conf.get("REALTIME_MAX_PENDING_SENDS"),
         )
-
-
-def cross_process_layer() -> Any:
-    """The channel layer when it reaches other processes (Redis), else None."""
-    layer = get_channel_layer()
-    if layer is None or isinstance(layer, InMemoryChannelLayer):
-        return None
-    return layer
 
 
 class Hub:

@@ -16,16 +16,21 @@ Redis drops an empty hash). Changes are written right away, coalesced into one p
 loop turn, and a socket's CONNECTION_ESTABLISHED waits for the write that includes it.
 """
 
+from __future__ import annotations
+
 import asyncio
 import logging
 import time
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from channels.layers import get_channel_layer
 
 from . import conf
-from .hub import HUB, Hub, cross_process_layer
+from .bridge import cross_process_layer
+
+if TYPE_CHECKING:
+    from .hub import Hub
 
 logger = logging.getLogger("pagtracker.realtime")
 
@@ -197,11 +202,12 @@ def _live_processes(client: Any, base: str) -> list[str]:
     return [p.decode() for p in client.zrangebyscore(_procs_key(base), time.time(), "+inf")]
 
 
-def merchant_counts(merchant: str) -> tuple[int, int]:
-    """(open sockets, rooms with members) of a merchant, across every live process."""
+def merchant_counts(merchant: str) -> tuple[int, int] | None:
+    """(open sockets, rooms with members) of a merchant, across every live process; None
+    without Redis (the local hub then knows them all)."""
     redis_side = _redis_base()
     if redis_side is None:
-        return HUB.call_soon_wait(HUB.local_counts, merchant)
+        return None
     client, base = redis_side
     processes = _live_processes(client, base)
     if not processes:
@@ -218,11 +224,11 @@ def merchant_counts(merchant: str) -> tuple[int, int]:
     return connections, len(rooms)
 
 
-def room_members(*, group: str, merchant: str) -> int:
-    """How many sockets are in a room, across every live process."""
+def room_members(*, group: str, merchant: str) -> int | None:
+    """How many sockets are in a room, across every live process; None without Redis."""
     redis_side = _redis_base()
     if redis_side is None:
-        return int(HUB.call_soon_wait(HUB.local_members, group))
+        return None
     client, base = redis_side
     processes = _live_processes(client, base)
     if not processes:
