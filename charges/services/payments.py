@@ -113,7 +113,7 @@ def _payment_apply(charge: Charge, fields: dict[str, Any]) -> PaymentNotificatio
 def _payment_record(txid: str, fields: dict[str, Any]) -> PaymentResult:
     """Lock the charge, classify the payment, record it; apply it if it is payable."""
     with transaction.atomic():
-        charge = Charge.objects.select_for_update().filter(txid=txid).first()
+        charge = Charge.objects.select_for_update(no_key=True).filter(txid=txid).first()
         if charge is None:
             outcome = PaymentOutcome.UNKNOWN_TXID
         elif charge.status != ChargeStatus.PENDENTE:

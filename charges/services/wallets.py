@@ -51,7 +51,7 @@ def sandbox_wallet_pay(*, public_code: str, card_number: str, pin: str = "") -> 
     digits = "".join(ch for ch in card_number if ch.isdigit())
     with transaction.atomic():
         charge = (
-            Charge.objects.select_for_update()
+            Charge.objects.select_for_update(of=("self",), no_key=True)
             .select_related("merchant")
             .filter(public_code=public_code)
             .first()
