@@ -205,3 +205,28 @@ def test_batch_expiry_records_one_webhook_event_and_delivery_per_charge(api, cre
     assert WebhookDelivery.objects.filter(event__name="payment.expired").count() == 5
     # Only the subscribed event: payment.created made events but no deliveries.
     assert WebhookDelivery.objects.filter(event__name="payment.created").count() == 0
+
+
+def test_charge_events_store_money_as_integer_centavos(api, create_charge, pay):
+    charge = create_charge(valor=100.1)
+    assert pay(charge["id"], valor=99.99).status_code == 422  # recorded, not applied
+    pay(charge["id"])
+    api.post(f"/api/charges/{charge['id']}/refund", {"valor": 0.1}, format="json")
+    data = {e.type: e.data for e in ChargeEvent.objects.filter(charge_id=charge["id"])}
+    assert data["created"] == {"amount_cents": 10010}
+    assert data["payment_rejected"]["amount_cents"] == 9999
+    assert data["refunded"]["amount_cents"] == 10
+    money = [v for d in data.values() for v in d.values() if isinstance(v, int | float)]
+    assert all(type(v) is int for v in money), data
+
+
+def test_older_charge_events_in_reais_move_to_centavos(api, create_charge):
+    import importlib
+
+    from django.apps import apps
+
+    charge = create_charge(valor=100.1)
+    ChargeEvent.objects.filter(charge_id=charge["id"]).update(data={"valor": 100.1})
+    migration = importlib.import_module("charges.migrations.0004_event_data_in_centavos")
+    migration.reais_to_centavos(apps, None)
+    assert ChargeEvent.objects.get(charge_id=charge["id"]).data == {"amount_cents": 10010}
