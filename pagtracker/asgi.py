@@ -1,9 +1,10 @@
 """ASGI entry point: HTTP through Django's WSGI handler on a bounded pool of long-lived threads,
 WebSockets through Channels (``realtime``).
 
-Every view and middleware is sync. Each of the ``SERVER_THREADS`` threads keeps its database
-connection between requests (``CONN_MAX_AGE``), a process never runs more requests at once
-than it has threads, and a request that waits on a provider holds one thread, not the process.
+Every view and middleware is sync. The ``SERVER_THREADS`` threads live as long as the process,
+so database connections outlive requests (a thread keeps its own under ``CONN_MAX_AGE``; on
+PostgreSQL Django's pool keeps them), a process never runs more requests at once than it has
+threads, and a request that waits on a provider holds one thread, not the process.
 """
 
 import os
@@ -31,7 +32,8 @@ def http_application(*, threads: int) -> WSGIMiddleware:
     wsgi_app = get_wsgi_application()
     if settings.SERVE_STATIC:
         wsgi_app = StaticFilesHandler(wsgi_app)
-    return WSGIMiddleware(wsgi_app, workers=threads)
+    # Django's stubs type the WSGI response as HttpResponseBase: an iterable of bytes.
+    return WSGIMiddleware(wsgi_app, workers=threads)  # type: ignore[arg-type]
 
 
 application = ProtocolTypeRouter(

@@ -123,10 +123,10 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = 60
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-# Threads per server process that run Django's sync views (pagtracker/asgi.py). Each keeps its
-# database connection between requests (CONN_MAX_AGE). A provider call holds its thread for
-# 100-500 ms while using no CPU: 48 threads keep about 32 such calls in flight per process and
-# leave room for the fast requests beside them.
+# Threads per server process that run Django's sync views (pagtracker/asgi.py); they live as
+# long as the process, so database connections outlive requests. A provider call holds its
+# thread for 100-500 ms while using no CPU: 48 threads keep about 32 such calls in flight per
+# process and leave room for the fast requests beside them.
 SERVER_THREADS = int(os.environ.get("SERVER_THREADS", "48"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
