@@ -17,13 +17,16 @@ def charges_expire_due(*, now: datetime | None = None, batch_size: int = 500) ->
     Each batch is row-locked with ``skip_locked``: concurrent sweeps and a confirmation or
     cancel of the same charge never wait on each other, and exactly one of them applies."""
     now = now or timezone.now()
+    pending_due = Charge.objects.filter(status=ChargeStatus.PENDENTE, expires_at__lte=now)
     expired = 0
     while True:
+        # A read first: most runs find nothing, and then take no write lock (SQLite's
+        # transactions take it as they begin).
+        if not pending_due.exists():
+            return expired
         with transaction.atomic():
             due = list(
-                Charge.objects.select_for_update(skip_locked=True)
-                .filter(status=ChargeStatus.PENDENTE, expires_at__lte=now)
-                .order_by("expires_at")[:batch_size]
+                pending_due.select_for_update(skip_locked=True).order_by("expires_at")[:batch_size]
             )
             changed = charges_transition(due, ChargeStatus.EXPIRADO, now=now, expired_at=now)
         if not due:
