@@ -216,6 +216,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "pagtracker.api.schema.error_responses_hook",
+    ],
 }
 
 # Rate limits per merchant plan, requests per minute (CONTRACT §2).

@@ -53,24 +53,62 @@ ERROR_DESCRIPTIONS = {
 
 
 class EnvelopeAutoSchema(AutoSchema):
-    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
-        responses = super()._get_response_bodies(direction)
-        codes = ["400", "429", "500"]
-        if self.view.get_permissions():
-            codes += ["401", "403"]
-        if "{" in self.path:
-            codes.append("404")
-        if self.method in ("POST", "PUT", "PATCH", "DELETE"):
-            codes += ["409", "415", "422"]
-        for code in sorted(codes):
-            if code in responses:
+    """The schema class every view uses (settings: ``DEFAULT_SCHEMA_CLASS``)."""
+
+
+ERROR_SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "properties": {
+            "code": {"type": "string", "description": "Stable, machine-readable error code."},
+            "message": {"type": "string", "description": "What went wrong and what to change."},
+            "details": {
+                "type": "object",
+                "additionalProperties": {},
+                "description": "Per-field messages or extra context.",
+            },
+        },
+        "required": ["code", "details", "message"],
+    },
+    "ErrorEnvelope": {
+        "type": "object",
+        "properties": {"error": {"$ref": "#/components/schemas/Error"}},
+        "required": ["error"],
+    },
+}
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def error_responses_hook(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: each operation documents the error envelope for
+    the failures it can return."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in ERROR_SCHEMAS.items():
+        schemas.setdefault(name, schema)
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in HTTP_METHODS:
                 continue
-            response = self._get_response_for_code(
-                ErrorEnvelopeSerializer, code, direction=direction
-            )
-            response["description"] = ERROR_DESCRIPTIONS[code]
-            responses[code] = response
-        return responses
+            codes = ["400", "401", "403", "429", "500"]
+            if "{" in path:
+                codes.append("404")
+            if method != "get":
+                codes += ["409", "415", "422"]
+            responses = operation.setdefault("responses", {})
+            for code in sorted(codes):
+                responses.setdefault(
+                    code,
+                    {
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorEnvelope"}
+                            }
+                        },
+                        "description": ERROR_DESCRIPTIONS[code],
+                    },
+                )
+            operation["responses"] = dict(sorted(responses.items()))
+    return result
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
